@@ -1,0 +1,158 @@
+// The one accessor through which rproc reads and writes a resource table or a firmware image:
+// bounds-checked, in a chosen byte order, usable in constant expressions, never a cast to a struct.
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <type_traits>
+
+namespace rproc {
+
+// Byte order of a table or an image: the remote's, which need not be the host's.
+using endian = std::endian;
+
+// Marks an accessor whose byte order is chosen at run time.
+struct dynamic_endian_t {
+  explicit constexpr dynamic_endian_t() = default;
+};
+inline constexpr dynamic_endian_t dynamic_endian{};
+
+namespace detail {
+
+template <auto Order>
+struct order_holder {
+  constexpr order_holder() noexcept = default;
+  constexpr explicit order_holder(endian) noexcept {}
+  static constexpr endian value() noexcept { return Order; }
+};
+
+template <>
+struct order_holder<dynamic_endian> {
+  endian order = endian::little;
+  constexpr order_holder() noexcept = default;
+  constexpr explicit order_holder(endian o) noexcept : order(o) {}
+  constexpr endian value() const noexcept { return order; }
+};
+
+template <class Unsigned, class Byte>
+constexpr Unsigned load(const Byte* p, endian order) noexcept {
+  Unsigned v = 0;
+  if (order == endian::little) {
+    for (std::size_t i = sizeof(Unsigned); i-- > 0;)
+      v = static_cast<Unsigned>((v << 8) | std::to_integer<Unsigned>(p[i]));
+  } else {
+    for (std::size_t i = 0; i < sizeof(Unsigned); ++i)
+      v = static_cast<Unsigned>((v << 8) | std::to_integer<Unsigned>(p[i]));
+  }
+  return v;
+}
+
+template <class Unsigned>
+constexpr void store(std::byte* p, Unsigned v, endian order) noexcept {
+  for (std::size_t i = 0; i < sizeof(Unsigned); ++i) {
+    const std::size_t at = order == endian::little ? i : sizeof(Unsigned) - 1 - i;
+    p[at] = static_cast<std::byte>(v & 0xFFu);
+    if constexpr (sizeof(Unsigned) > 1) v = static_cast<Unsigned>(v >> 8);
+  }
+}
+
+}  // namespace detail
+
+// A window on bytes (`const std::byte` to read, `std::byte` to read and write) in one byte
+// order, fixed at compile time (`Order` = std::endian::little / big) or at run time
+// (`Order` = dynamic_endian). Every access names an offset and a width and is checked against
+// the window: a read outside gives std::nullopt, a write outside writes nothing and says so.
+template <class Byte, auto Order = dynamic_endian>
+class basic_byte_view {
+  static_assert(std::is_same_v<std::remove_const_t<Byte>, std::byte>,
+                "rproc::basic_byte_view is a view of std::byte or const std::byte");
+
+ public:
+  using byte_type = Byte;
+  static constexpr bool is_mutable = !std::is_const_v<Byte>;
+
+  constexpr basic_byte_view() noexcept = default;
+  constexpr basic_byte_view(std::span<Byte> bytes, endian order) noexcept
+      : bytes_(bytes), order_(order) {}
+  constexpr explicit basic_byte_view(std::span<Byte> bytes) noexcept
+    requires(!std::is_same_v<decltype(Order), dynamic_endian_t>)
+      : bytes_(bytes) {}
+
+  // A writable view reads as a read-only one.
+  template <class Other>
+    requires(std::is_same_v<Other, std::byte> && std::is_const_v<Byte>)
+  constexpr basic_byte_view(basic_byte_view<Other, Order> other) noexcept
+      : bytes_(other.bytes()), order_(other.order()) {}
+
+  constexpr std::span<Byte> bytes() const noexcept { return bytes_; }
+  constexpr std::size_t size() const noexcept { return bytes_.size(); }
+  constexpr bool empty() const noexcept { return bytes_.empty(); }
+  constexpr endian order() const noexcept { return order_.value(); }
+
+  // True when [offset, offset + length) lies inside the view; free of overflow for any inputs.
+  constexpr bool contains(std::size_t offset, std::size_t length) const noexcept {
+    return offset <= bytes_.size() && length <= bytes_.size() - offset;
+  }
+
+  constexpr std::optional<basic_byte_view> subview(std::size_t offset,
+                                                   std::size_t length) const noexcept {
+    if (!contains(offset, length)) return std::nullopt;
+    return basic_byte_view(bytes_.subspan(offset, length), order());
+  }
+  // From `offset` to the end.
+  constexpr std::optional<basic_byte_view> subview(std::size_t offset) const noexcept {
+    if (offset > bytes_.size()) return std::nullopt;
+    return basic_byte_view(bytes_.subspan(offset), order());
+  }
+
+  template <class Unsigned>
+  constexpr std::optional<Unsigned> read(std::size_t offset) const noexcept {
+    static_assert(std::is_unsigned_v<Unsigned> && !std::is_same_v<Unsigned, bool>);
+    if (!contains(offset, sizeof(Unsigned))) return std::nullopt;
+    return detail::load<Unsigned>(bytes_.data() + offset, order());
+  }
+  constexpr std::optional<std::uint8_t> u8(std::size_t offset) const noexcept {
+    return read<std::uint8_t>(offset);
+  }
+  constexpr std::optional<std::uint16_t> u16(std::size_t offset) const noexcept {
+    return read<std::uint16_t>(offset);
+  }
+  constexpr std::optional<std::uint32_t> u32(std::size_t offset) const noexcept {
+    return read<std::uint32_t>(offset);
+  }
+  constexpr std::optional<std::uint64_t> u64(std::size_t offset) const noexcept {
+    return read<std::uint64_t>(offset);
+  }
+
+  template <class Unsigned>
+  [[nodiscard]] constexpr bool write(std::size_t offset, Unsigned value) const noexcept
+    requires is_mutable
+  {
+    static_assert(std::is_unsigned_v<Unsigned> && !std::is_same_v<Unsigned, bool>);
+    if (!contains(offset, sizeof(Unsigned))) return false;
+    detail::store<Unsigned>(bytes_.data() + offset, value, order());
+    return true;
+  }
+  [[nodiscard]] constexpr bool write_u8(std::size_t offset, std::uint8_t v) const noexcept
+    requires is_mutable
+  {
+    return write<std::uint8_t>(offset, v);
+  }
+  [[nodiscard]] constexpr bool write_u32(std::size_t offset, std::uint32_t v) const noexcept
+    requires is_mutable
+  {
+    return write<std::uint32_t>(offset, v);
+  }
+
+ private:
+  std::span<Byte> bytes_{};
+  [[no_unique_address]] detail::order_holder<Order> order_{};
+};
+
+using byte_view = basic_byte_view<const std::byte>;
+using mutable_byte_view = basic_byte_view<std::byte>;
+
+}  // namespace rproc

@@ -1,0 +1,347 @@
+// Errors as values: a code (the names of SPEC section 2 are the API), the byte offset of the
+// faulty field, the entry at fault when there is one, and a message made without a heap.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace rproc {
+
+enum class errc : std::uint8_t {
+  // resource table (SPEC section 2, in the order the checks are made)
+  table_too_small = 1,
+  unsupported_version,
+  header_reserved_nonzero,
+  offsets_truncated,
+  entry_offset_out_of_bounds,
+  entry_truncated,
+  vdev_truncated,
+  entry_reserved_nonzero,
+  vdev_too_many_vrings,
+  vring_invalid,
+  unknown_resource_type,  // a warning unless parsing is strict
+  // ELF image (SPEC section 2, in order)
+  elf_too_small,
+  elf_bad_magic,
+  elf_bad_class,
+  elf_bad_data,
+  elf_bad_header,
+  elf_sections_out_of_bounds,
+  elf_segments_out_of_bounds,
+  elf_bad_string_table,
+  elf_segment_out_of_bounds,
+  table_out_of_bounds,
+  empty_table_section,  // a warning: the section exists with size 0
+  elf_no_loadable_segments,
+  // loading an image
+  segment_not_mapped,
+  // building a table
+  name_too_long,
+  table_too_large,
+  // lifecycle and resources (SPEC section 4)
+  no_resource_table,
+  table_not_mapped,
+  devmem_unsupported,
+  trace_not_mapped,
+  vendor_resource_failed,
+  out_of_memory,
+  platform_failure,
+  table_changed_by_remote,
+  snapshot_too_small,
+  invalid_state,
+  busy,
+};
+
+// The code's name as SPEC spells it ("vring_invalid"), or "unknown" for a value outside errc.
+constexpr std::string_view to_string(errc code) noexcept {
+  switch (code) {
+    case errc::table_too_small: return "table_too_small";
+    case errc::unsupported_version: return "unsupported_version";
+    case errc::header_reserved_nonzero: return "header_reserved_nonzero";
+    case errc::offsets_truncated: return "offsets_truncated";
+    case errc::entry_offset_out_of_bounds: return "entry_offset_out_of_bounds";
+    case errc::entry_truncated: return "entry_truncated";
+    case errc::vdev_truncated: return "vdev_truncated";
+    case errc::entry_reserved_nonzero: return "entry_reserved_nonzero";
+    case errc::vdev_too_many_vrings: return "vdev_too_many_vrings";
+    case errc::vring_invalid: return "vring_invalid";
+    case errc::unknown_resource_type: return "unknown_resource_type";
+    case errc::elf_too_small: return "elf_too_small";
+    case errc::elf_bad_magic: return "elf_bad_magic";
+    case errc::elf_bad_class: return "elf_bad_class";
+    case errc::elf_bad_data: return "elf_bad_data";
+    case errc::elf_bad_header: return "elf_bad_header";
+    case errc::elf_sections_out_of_bounds: return "elf_sections_out_of_bounds";
+    case errc::elf_segments_out_of_bounds: return "elf_segments_out_of_bounds";
+    case errc::elf_bad_string_table: return "elf_bad_string_table";
+    case errc::elf_segment_out_of_bounds: return "elf_segment_out_of_bounds";
+    case errc::table_out_of_bounds: return "table_out_of_bounds";
+    case errc::empty_table_section: return "empty_table_section";
+    case errc::elf_no_loadable_segments: return "elf_no_loadable_segments";
+    case errc::segment_not_mapped: return "segment_not_mapped";
+    case errc::name_too_long: return "name_too_long";
+    case errc::table_too_large: return "table_too_large";
+    case errc::no_resource_table: return "no_resource_table";
+    case errc::table_not_mapped: return "table_not_mapped";
+    case errc::devmem_unsupported: return "devmem_unsupported";
+    case errc::trace_not_mapped: return "trace_not_mapped";
+    case errc::vendor_resource_failed: return "vendor_resource_failed";
+    case errc::out_of_memory: return "out_of_memory";
+    case errc::platform_failure: return "platform_failure";
+    case errc::table_changed_by_remote: return "table_changed_by_remote";
+    case errc::snapshot_too_small: return "snapshot_too_small";
+    case errc::invalid_state: return "invalid_state";
+    case errc::busy: return "busy";
+  }
+  return "unknown";
+}
+
+// One sentence on what the code means, without the particulars of one fault.
+constexpr std::string_view describe(errc code) noexcept {
+  switch (code) {
+    case errc::table_too_small: return "the table is smaller than its 16-byte header";
+    case errc::unsupported_version: return "the table's version is not 1";
+    case errc::header_reserved_nonzero: return "a reserved word of the table header is not 0";
+    case errc::offsets_truncated: return "the entry offset array does not fit in the table";
+    case errc::entry_offset_out_of_bounds: return "an entry's type word lies outside the table";
+    case errc::entry_truncated: return "an entry's fixed body does not fit in the table";
+    case errc::vdev_truncated: return "a vdev's vrings and config space do not fit in the table";
+    case errc::entry_reserved_nonzero: return "a reserved field of an entry is not 0";
+    case errc::vdev_too_many_vrings: return "a vdev declares more than 2 vrings";
+    case errc::vring_invalid: return "a vring has num 0 or align 0";
+    case errc::unknown_resource_type: return "an entry has an unknown resource type";
+    case errc::elf_too_small: return "the image is smaller than the ELF header of its class";
+    case errc::elf_bad_magic: return "the image does not start with the ELF magic";
+    case errc::elf_bad_class: return "EI_CLASS is neither 32-bit nor 64-bit";
+    case errc::elf_bad_data: return "EI_DATA is neither little- nor big-endian";
+    case errc::elf_bad_header: return "an ELF header size field does not match its class";
+    case errc::elf_sections_out_of_bounds: return "the section header table lies outside the file";
+    case errc::elf_segments_out_of_bounds: return "the program header table lies outside the file";
+    case errc::elf_bad_string_table: return "the section name string table is invalid";
+    case errc::elf_segment_out_of_bounds: return "a loadable segment lies outside the file";
+    case errc::table_out_of_bounds: return "the .resource_table section lies outside the file";
+    case errc::empty_table_section: return "the .resource_table section is empty: no table";
+    case errc::elf_no_loadable_segments: return "the image has no loadable segment";
+    case errc::segment_not_mapped: return "a segment does not translate to device memory";
+    case errc::name_too_long: return "a resource name is longer than 32 bytes";
+    case errc::table_too_large: return "the table does not fit in the space given";
+    case errc::no_resource_table: return "the firmware has no resource table";
+    case errc::table_not_mapped: return "the firmware's table address does not translate";
+    case errc::devmem_unsupported: return "the platform cannot map device memory";
+    case errc::trace_not_mapped: return "a trace buffer's address does not translate";
+    case errc::vendor_resource_failed: return "the platform rejected a vendor resource";
+    case errc::out_of_memory: return "the platform could not allocate memory";
+    case errc::platform_failure: return "a platform operation failed";
+    case errc::table_changed_by_remote: return "the remote changed its table while attached";
+    case errc::snapshot_too_small: return "the table is larger than the snapshot's capacity";
+    case errc::invalid_state: return "the command is not valid in the current state";
+    case errc::busy: return "the remote is busy in its current state";
+  }
+  return "unknown error";
+}
+
+// A fault: what (code), where (byte offset of the faulty field from the start of the input that
+// was given: the table for parse_table, the file for the ELF reader), in which entry, and the
+// value found there when one was read.
+struct error {
+  errc code{};
+  std::size_t offset = 0;
+  std::optional<std::uint32_t> entry{};
+  std::uint64_t value = 0;
+
+  friend constexpr bool operator==(const error&, const error&) = default;
+};
+
+// A warning has the same shape as an error; it does not stop anything.
+using warning = error;
+
+// Text built without a heap; `view()` is valid as long as the object lives.
+template <std::size_t Capacity>
+class text_buffer {
+ public:
+  constexpr std::string_view view() const noexcept { return {chars_, size_}; }
+  constexpr const char* c_str() const noexcept { return chars_; }
+  constexpr std::size_t size() const noexcept { return size_; }
+
+  constexpr text_buffer& append(std::string_view s) noexcept {
+    for (char c : s) put(c);
+    return *this;
+  }
+  constexpr text_buffer& append_decimal(std::uint64_t v) noexcept {
+    char digits[20]{};
+    std::size_t n = 0;
+    do {
+      digits[n++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v != 0);
+    while (n > 0) put(digits[--n]);
+    return *this;
+  }
+  constexpr text_buffer& append_hex(std::uint64_t v) noexcept {
+    append("0x");
+    char digits[16]{};
+    std::size_t n = 0;
+    do {
+      digits[n++] = "0123456789abcdef"[v & 0xF];
+      v >>= 4;
+    } while (v != 0);
+    while (n > 0) put(digits[--n]);
+    return *this;
+  }
+
+ private:
+  constexpr void put(char c) noexcept {
+    if (size_ + 1 < Capacity) {
+      chars_[size_++] = c;
+      chars_[size_] = '\0';
+    }
+  }
+  char chars_[Capacity]{};
+  std::size_t size_ = 0;
+};
+
+using message_text = text_buffer<160>;
+
+// "entry 2: vring_invalid at offset 0x5c: a vring has num 0 or align 0 (found 0x0)"
+constexpr message_text message(const error& e) noexcept {
+  message_text text;
+  if (e.entry) text.append("entry ").append_decimal(*e.entry).append(": ");
+  text.append(to_string(e.code)).append(" at offset ").append_hex(e.offset).append(": ");
+  text.append(describe(e.code));
+  switch (e.code) {
+    case errc::table_too_small:
+    case errc::elf_too_small:
+      text.append(" (size ").append_decimal(e.value).append(")");
+      break;
+    case errc::unsupported_version:
+      text.append(" (ver is ").append_decimal(e.value).append(")");
+      break;
+    case errc::offsets_truncated:
+      text.append(" (num is ").append_decimal(e.value).append(")");
+      break;
+    case errc::vdev_too_many_vrings:
+      text.append(" (num_of_vrings is ").append_decimal(e.value).append(")");
+      break;
+    case errc::unknown_resource_type:
+      text.append(" (type ").append_decimal(e.value).append(")");
+      break;
+    default:
+      text.append(" (found ").append_hex(e.value).append(")");
+      break;
+  }
+  return text;
+}
+
+namespace detail {
+[[noreturn]] inline void bad_result_access() noexcept { __builtin_trap(); }
+}  // namespace detail
+
+// Either a T or an rproc::error (std::expected is C++23). Accessing the absent alternative traps
+// at run time and does not compile in a constant expression.
+template <class T>
+class [[nodiscard]] result {
+  static_assert(!std::is_reference_v<T> && !std::is_same_v<std::remove_cv_t<T>, rproc::error>);
+
+ public:
+  using value_type = T;
+
+  constexpr result(const T& v) noexcept(std::is_nothrow_copy_constructible_v<T>)
+    requires std::is_copy_constructible_v<T>
+      : value_(v), ok_(true) {}
+  constexpr result(T&& v) noexcept(std::is_nothrow_move_constructible_v<T>)
+      : value_(std::move(v)), ok_(true) {}
+  constexpr result(const rproc::error& e) noexcept : error_(e), ok_(false) {}
+
+  constexpr result(const result& other)
+    requires std::is_trivially_copy_constructible_v<T>
+  = default;
+  // Values that are not trivially copyable (lifecycle handles) are only built at run time.
+  result(const result& other)
+    requires(std::is_copy_constructible_v<T> && !std::is_trivially_copy_constructible_v<T>)
+      : ok_(other.ok_) {
+    if (ok_) ::new (static_cast<void*>(&value_)) T(other.value_);
+    else ::new (static_cast<void*>(&error_)) rproc::error(other.error_);
+  }
+  constexpr result(result&& other) noexcept
+    requires std::is_trivially_move_constructible_v<T>
+  = default;
+  result(result&& other) noexcept(std::is_nothrow_move_constructible_v<T>)
+    requires(!std::is_trivially_move_constructible_v<T>)
+      : ok_(other.ok_) {
+    if (ok_) ::new (static_cast<void*>(&value_)) T(std::move(other.value_));
+    else ::new (static_cast<void*>(&error_)) rproc::error(other.error_);
+  }
+  result& operator=(const result&) = delete;
+  result& operator=(result&&) = delete;
+
+  constexpr ~result()
+    requires std::is_trivially_destructible_v<T>
+  = default;
+  constexpr ~result()
+    requires(!std::is_trivially_destructible_v<T>)
+  {
+    if (ok_) value_.~T();
+  }
+
+  constexpr bool has_value() const noexcept { return ok_; }
+  constexpr explicit operator bool() const noexcept { return ok_; }
+
+  constexpr T& value() & noexcept {
+    if (!ok_) detail::bad_result_access();
+    return value_;
+  }
+  constexpr const T& value() const& noexcept {
+    if (!ok_) detail::bad_result_access();
+    return value_;
+  }
+  constexpr T&& value() && noexcept {
+    if (!ok_) detail::bad_result_access();
+    return std::move(value_);
+  }
+  constexpr const rproc::error& error() const noexcept {
+    if (ok_) detail::bad_result_access();
+    return error_;
+  }
+  constexpr T value_or(T fallback) const& { return ok_ ? value_ : fallback; }
+
+  constexpr T& operator*() & noexcept { return value(); }
+  constexpr const T& operator*() const& noexcept { return value(); }
+  constexpr T&& operator*() && noexcept { return std::move(*this).value(); }
+  constexpr T* operator->() noexcept { return &value(); }
+  constexpr const T* operator->() const noexcept { return &value(); }
+
+ private:
+  union {
+    T value_;
+    rproc::error error_;
+  };
+  bool ok_;
+};
+
+template <>
+class [[nodiscard]] result<void> {
+ public:
+  constexpr result() noexcept = default;
+  constexpr result(const rproc::error& e) noexcept : error_(e), ok_(false) {}
+
+  constexpr bool has_value() const noexcept { return ok_; }
+  constexpr explicit operator bool() const noexcept { return ok_; }
+  constexpr void value() const noexcept {
+    if (!ok_) detail::bad_result_access();
+  }
+  constexpr const rproc::error& error() const noexcept {
+    if (ok_) detail::bad_result_access();
+    return error_;
+  }
+
+ private:
+  rproc::error error_{};
+  bool ok_ = true;
+};
+
+}  // namespace rproc
