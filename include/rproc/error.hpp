@@ -55,6 +55,7 @@ enum class errc : std::uint8_t {
   snapshot_too_small,
   invalid_state,
   busy,
+  vendor_resource_ignored,  // a warning: the platform does not handle this vendor entry
 };
 
 // The code's name as SPEC spells it ("vring_invalid"), or "unknown" for a value outside errc.
@@ -97,6 +98,7 @@ constexpr std::string_view to_string(errc code) noexcept {
     case errc::snapshot_too_small: return "snapshot_too_small";
     case errc::invalid_state: return "invalid_state";
     case errc::busy: return "busy";
+    case errc::vendor_resource_ignored: return "vendor_resource_ignored";
   }
   return "unknown";
 }
@@ -141,6 +143,7 @@ constexpr std::string_view describe(errc code) noexcept {
     case errc::snapshot_too_small: return "the table is larger than the snapshot's capacity";
     case errc::invalid_state: return "the command is not valid in the current state";
     case errc::busy: return "the remote is busy in its current state";
+    case errc::vendor_resource_ignored: return "the platform ignored a vendor resource";
   }
   return "unknown error";
 }
