@@ -1,0 +1,529 @@
+// Firmware images: an ELF32 or ELF64 file, little- or big-endian, checked as SPEC section 2 says
+// before anything in it is trusted; its `.resource_table` found and parsed in the image's byte
+// order; its PT_LOAD segments copied into device memory through the caller's address translation.
+//
+//   const auto image = rproc::read_elf(file_bytes);          // result<elf_image>
+//   const auto table = image->resource_table();              // result<optional<elf_resource_table>>
+//   rproc::load_segments(*image, [&](std::uint64_t da, std::size_t len)
+//                                    -> std::optional<std::span<std::byte>> { ... });
+//
+// Every read goes through rproc::basic_byte_view; every offset and size of the file is checked
+// against the file without overflow, so hostile 64-bit values cannot wrap. Usable in constant
+// expressions, no heap, no exceptions.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "bytes.hpp"
+#include "entries.hpp"
+#include "error.hpp"
+#include "table.hpp"
+
+namespace rproc {
+
+// Facts of the ELF format that rproc reads (System V ABI, "ELF header", "Program header",
+// "Sections").
+namespace elf {
+
+inline constexpr std::uint8_t class32 = 1;
+inline constexpr std::uint8_t class64 = 2;
+inline constexpr std::uint8_t data_little = 1;
+inline constexpr std::uint8_t data_big = 2;
+inline constexpr std::uint32_t pt_load = 1;
+inline constexpr std::uint32_t sht_nobits = 8;
+inline constexpr std::string_view table_section_name = ".resource_table";
+
+// e_ident: the same 16 bytes in both classes.
+inline constexpr std::size_t ei_magic = 0;
+inline constexpr std::size_t ei_class = 4;
+inline constexpr std::size_t ei_data = 5;
+inline constexpr std::size_t ei_nident = 16;
+
+// Byte offsets of the header fields, program header fields and section header fields of one
+// class; `word` is the width of addresses, file offsets and sizes (4 or 8).
+struct class_layout {
+  std::size_t word;
+  std::size_t header_size;
+  std::size_t e_type, e_machine, e_version, e_entry, e_phoff, e_shoff, e_flags, e_ehsize,
+      e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx;
+  std::size_t phdr_size;
+  std::size_t p_type, p_flags, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_align;
+  std::size_t shdr_size;
+  std::size_t sh_name, sh_type, sh_flags, sh_addr, sh_offset, sh_size, sh_link, sh_info,
+      sh_addralign, sh_entsize;
+};
+
+inline constexpr class_layout layout32{
+    .word = 4, .header_size = 52,
+    .e_type = 16, .e_machine = 18, .e_version = 20, .e_entry = 24, .e_phoff = 28, .e_shoff = 32,
+    .e_flags = 36, .e_ehsize = 40, .e_phentsize = 42, .e_phnum = 44, .e_shentsize = 46,
+    .e_shnum = 48, .e_shstrndx = 50,
+    .phdr_size = 32,
+    .p_type = 0, .p_flags = 24, .p_offset = 4, .p_vaddr = 8, .p_paddr = 12, .p_filesz = 16,
+    .p_memsz = 20, .p_align = 28,
+    .shdr_size = 40,
+    .sh_name = 0, .sh_type = 4, .sh_flags = 8, .sh_addr = 12, .sh_offset = 16, .sh_size = 20,
+    .sh_link = 24, .sh_info = 28, .sh_addralign = 32, .sh_entsize = 36};
+
+inline constexpr class_layout layout64{
+    .word = 8, .header_size = 64,
+    .e_type = 16, .e_machine = 18, .e_version = 20, .e_entry = 24, .e_phoff = 32, .e_shoff = 40,
+    .e_flags = 48, .e_ehsize = 52, .e_phentsize = 54, .e_phnum = 56, .e_shentsize = 58,
+    .e_shnum = 60, .e_shstrndx = 62,
+    .phdr_size = 56,
+    .p_type = 0, .p_flags = 4, .p_offset = 8, .p_vaddr = 16, .p_paddr = 24, .p_filesz = 32,
+    .p_memsz = 40, .p_align = 48,
+    .shdr_size = 64,
+    .sh_name = 0, .sh_type = 4, .sh_flags = 8, .sh_addr = 16, .sh_offset = 24, .sh_size = 32,
+    .sh_link = 40, .sh_info = 44, .sh_addralign = 48, .sh_entsize = 56};
+
+constexpr const class_layout& layout_of(std::uint8_t ident_class) noexcept {
+  return ident_class == class64 ? layout64 : layout32;
+}
+
+}  // namespace elf
+
+// True when `file` starts with the ELF magic (how the inspector tells an image from a raw table).
+constexpr bool has_elf_magic(std::span<const std::byte> file) noexcept {
+  constexpr std::uint8_t magic[4] = {0x7F, 'E', 'L', 'F'};
+  if (file.size() < 4) return false;
+  for (std::size_t i = 0; i < 4; ++i)
+    if (std::to_integer<std::uint8_t>(file[i]) != magic[i]) return false;
+  return true;
+}
+
+// One program header. `contents` are the p_filesz bytes of a PT_LOAD segment (checked to lie in
+// the file); other segments are not checked and have no contents.
+struct elf_segment {
+  std::uint32_t index = 0;
+  std::size_t header_offset = 0;  // of the program header, in the file
+  std::uint32_t type = 0;
+  std::uint32_t flags = 0;
+  std::uint64_t offset = 0;
+  std::uint64_t vaddr = 0;
+  std::uint64_t paddr = 0;  // the device address the loader writes to
+  std::uint64_t filesz = 0;
+  std::uint64_t memsz = 0;
+  std::uint64_t align = 0;
+  std::span<const std::byte> contents{};
+
+  constexpr bool is_load() const noexcept { return type == elf::pt_load; }
+};
+
+// One section header. Its name starts at sh_name in the section name string table and ends at
+// the first NUL, which read_elf checked lies inside that table.
+struct elf_section {
+  std::uint32_t index = 0;
+  std::size_t header_offset = 0;  // of the section header, in the file
+  std::uint32_t name_offset = 0;  // sh_name
+  std::uint32_t type = 0;
+  std::uint64_t flags = 0;
+  std::uint64_t addr = 0;
+  std::uint64_t offset = 0;
+  std::uint64_t size = 0;
+  std::uint32_t link = 0;
+  std::uint32_t info = 0;
+  std::uint64_t addralign = 0;
+  std::uint64_t entsize = 0;
+  // The string table from sh_name to its end; the name is found only when asked for, so that
+  // listing 65535 sections that share one long name costs nothing.
+  std::span<const std::byte> names_from_here{};
+
+  constexpr std::size_t name_length() const noexcept {
+    std::size_t n = 0;
+    while (n < names_from_here.size() && names_from_here[n] != std::byte{0}) ++n;
+    return n;
+  }
+  std::string_view name() const noexcept {
+    return {reinterpret_cast<const char*>(names_from_here.data()), name_length()};
+  }
+  // Reads at most s.size() + 1 bytes.
+  constexpr bool name_equals(std::string_view s) const noexcept {
+    if (names_from_here.size() <= s.size()) return false;
+    for (std::size_t i = 0; i < s.size(); ++i)
+      if (std::to_integer<char>(names_from_here[i]) != s[i]) return false;
+    return names_from_here[s.size()] == std::byte{0};
+  }
+};
+
+// An image's resource table: the whole `.resource_table` section parsed in the image's byte
+// order (table.bytes().order()), where it sits in the file, and where the firmware expects it.
+struct elf_resource_table {
+  table_view table{};
+  std::uint64_t address = 0;    // sh_addr: the device address of the firmware's own copy
+  std::size_t file_offset = 0;  // sh_offset
+  std::uint32_t section_index = 0;
+};
+
+class elf_image;
+constexpr result<elf_image> read_elf(std::span<const std::byte> file) noexcept;
+
+namespace detail {
+
+// [offset, offset + length) inside a file of `size` bytes, with no wrap for any 64-bit inputs.
+constexpr bool fits_in(std::uint64_t offset, std::uint64_t length, std::size_t size) noexcept {
+  const std::uint64_t total = size;
+  return offset <= total && length <= total - offset;
+}
+
+constexpr error elf_fault(errc code, std::size_t offset, std::uint64_t value) noexcept {
+  return {code, offset, std::nullopt, value};
+}
+
+}  // namespace detail
+
+template <class Value>
+class elf_header_range;
+
+using elf_segment_range = elf_header_range<elf_segment>;
+using elf_section_range = elf_header_range<elf_section>;
+
+// A checked ELF image: only read_elf makes one. A view of the file's bytes, valid as long as
+// they are.
+class elf_image {
+ public:
+  constexpr elf_image() noexcept = default;
+
+  constexpr std::span<const std::byte> bytes() const noexcept { return file_.bytes(); }
+  // 32 or 64 (EI_CLASS).
+  constexpr unsigned bits() const noexcept { return ident_class_ == elf::class64 ? 64u : 32u; }
+  // EI_DATA: the remote's byte order, in which its table is read.
+  constexpr endian order() const noexcept { return file_.order(); }
+  constexpr const elf::class_layout& layout() const noexcept {
+    return elf::layout_of(ident_class_);
+  }
+  constexpr std::uint16_t type() const noexcept { return half(layout().e_type); }
+  constexpr std::uint16_t machine() const noexcept { return half(layout().e_machine); }
+  constexpr std::uint32_t flags() const noexcept { return u32_at(layout().e_flags); }
+  // The boot address (e_entry).
+  constexpr std::uint64_t entry() const noexcept { return word_at(layout().e_entry); }
+
+  // Every program header, in file order (PT_LOAD and the others).
+  constexpr elf_segment_range segments() const noexcept;
+  constexpr std::uint32_t segment_count() const noexcept { return phnum_; }
+  constexpr elf_segment segment(std::uint32_t i) const noexcept;
+
+  // Every section header, in file order.
+  constexpr elf_section_range sections() const noexcept;
+  constexpr std::uint32_t section_count() const noexcept { return shnum_; }
+  constexpr elf_section section(std::uint32_t i) const noexcept;
+
+  // The first section named `.resource_table` (checked to lie in the file), if any.
+  constexpr std::optional<elf_section> table_section() const noexcept {
+    if (!table_index_) return std::nullopt;
+    return section(*table_index_);
+  }
+
+  // empty_table_section when that section has size 0 (its offset is the section's sh_offset).
+  constexpr std::optional<warning> empty_table_warning() const noexcept {
+    const auto s = table_section();
+    if (!s || s->size != 0) return std::nullopt;
+    return warning{errc::empty_table_section, static_cast<std::size_t>(s->offset), std::nullopt,
+                   s->size};
+  }
+
+  // The image's resource table parsed in the image's byte order; std::nullopt when the image has
+  // none (no `.resource_table` section, or one of size 0: see empty_table_warning()). A fault of
+  // the table is reported with its offset in the file (the section's offset plus the field's).
+  constexpr result<std::optional<elf_resource_table>> resource_table(
+      parse_options options = {}) const noexcept {
+    const auto s = table_section();
+    if (!s || s->size == 0) return std::optional<elf_resource_table>{};
+    const auto at = static_cast<std::size_t>(s->offset);
+    const auto section_bytes = bytes().subspan(at, static_cast<std::size_t>(s->size));
+    const auto parsed = parse_table(section_bytes, order(), options);
+    if (!parsed) {
+      error e = parsed.error();
+      e.offset += at;
+      return e;
+    }
+    return std::optional<elf_resource_table>{elf_resource_table{*parsed, s->addr, at, s->index}};
+  }
+
+ private:
+  friend constexpr result<elf_image> read_elf(std::span<const std::byte> file) noexcept;
+
+  constexpr std::uint16_t half(std::size_t at) const noexcept {
+    return file_.u16(at).value_or(0);
+  }
+  constexpr std::uint32_t u32_at(std::size_t at) const noexcept {
+    return file_.u32(at).value_or(0);
+  }
+  constexpr std::uint64_t word_at(std::size_t at) const noexcept {
+    return ident_class_ == elf::class64 ? file_.u64(at).value_or(0) : u32_at(at);
+  }
+  constexpr std::span<const std::byte> names_from(std::uint32_t name_offset) const noexcept {
+    if (name_offset >= strtab_size_) return {};
+    return bytes().subspan(strtab_offset_ + name_offset, strtab_size_ - name_offset);
+  }
+
+  byte_view file_{};
+  std::uint8_t ident_class_ = elf::class32;
+  std::size_t phoff_ = 0;
+  std::size_t shoff_ = 0;
+  std::uint16_t phnum_ = 0;
+  std::uint16_t shnum_ = 0;
+  std::size_t strtab_offset_ = 0;
+  std::size_t strtab_size_ = 0;
+  std::optional<std::uint32_t> table_index_{};
+};
+
+// The program headers or the section headers of an image, as a random-access range of values.
+template <class Value>
+class elf_header_range {
+ public:
+  using value_type = Value;
+  using iterator = detail::index_iterator<elf_header_range, Value>;
+
+  constexpr elf_header_range() noexcept = default;
+  constexpr explicit elf_header_range(const elf_image& image) noexcept : image_(image) {}
+
+  constexpr std::uint32_t size() const noexcept {
+    if constexpr (std::is_same_v<Value, elf_segment>) return image_.segment_count();
+    else return image_.section_count();
+  }
+  constexpr bool empty() const noexcept { return size() == 0; }
+  constexpr Value operator[](std::uint32_t i) const noexcept {
+    if constexpr (std::is_same_v<Value, elf_segment>) return image_.segment(i);
+    else return image_.section(i);
+  }
+  constexpr iterator begin() const noexcept { return {*this, 0}; }
+  constexpr iterator end() const noexcept { return {*this, size()}; }
+
+ private:
+  elf_image image_{};
+};
+
+constexpr elf_segment_range elf_image::segments() const noexcept {
+  return elf_segment_range(*this);
+}
+constexpr elf_section_range elf_image::sections() const noexcept {
+  return elf_section_range(*this);
+}
+
+constexpr elf_segment elf_image::segment(std::uint32_t i) const noexcept {
+  const auto& l = layout();
+  const std::size_t at = phoff_ + std::size_t{i} * l.phdr_size;
+  elf_segment s{};
+  if (i >= phnum_) return s;
+  s.index = i;
+  s.header_offset = at;
+  s.type = u32_at(at + l.p_type);
+  s.flags = u32_at(at + l.p_flags);
+  s.offset = word_at(at + l.p_offset);
+  s.vaddr = word_at(at + l.p_vaddr);
+  s.paddr = word_at(at + l.p_paddr);
+  s.filesz = word_at(at + l.p_filesz);
+  s.memsz = word_at(at + l.p_memsz);
+  s.align = word_at(at + l.p_align);
+  if (s.is_load() && detail::fits_in(s.offset, s.filesz, file_.size()))
+    s.contents = bytes().subspan(static_cast<std::size_t>(s.offset),
+                                 static_cast<std::size_t>(s.filesz));
+  return s;
+}
+
+constexpr elf_section elf_image::section(std::uint32_t i) const noexcept {
+  const auto& l = layout();
+  const std::size_t at = shoff_ + std::size_t{i} * l.shdr_size;
+  elf_section s{};
+  if (i >= shnum_) return s;
+  s.index = i;
+  s.header_offset = at;
+  s.name_offset = u32_at(at + l.sh_name);
+  s.type = u32_at(at + l.sh_type);
+  s.flags = word_at(at + l.sh_flags);
+  s.addr = word_at(at + l.sh_addr);
+  s.offset = word_at(at + l.sh_offset);
+  s.size = word_at(at + l.sh_size);
+  s.link = u32_at(at + l.sh_link);
+  s.info = u32_at(at + l.sh_info);
+  s.addralign = word_at(at + l.sh_addralign);
+  s.entsize = word_at(at + l.sh_entsize);
+  s.names_from_here = names_from(s.name_offset);
+  return s;
+}
+
+// Checks `file` as an ELF image, every check of SPEC section 2 in SPEC's order, and returns the
+// first fault with the file offset of the faulty header field, section header or program header.
+// Extended numbering (e_shnum 0 with the count in section 0) is not read, as in Linux.
+constexpr result<elf_image> read_elf(std::span<const std::byte> file) noexcept {
+  using detail::elf_fault;
+  using detail::fits_in;
+  const std::size_t size = file.size();
+  const byte_view ident(file, endian::little);
+
+  // "The header of its class": EI_CLASS when the file is long enough to have one, else ELF32's.
+  const std::uint8_t ident_class = ident.u8(elf::ei_class).value_or(0);
+  const auto& l = elf::layout_of(ident_class);
+  if (size < l.header_size) return elf_fault(errc::elf_too_small, 0, size);
+  if (!has_elf_magic(file))
+    return elf_fault(errc::elf_bad_magic, elf::ei_magic,
+                     byte_view(file, endian::big).u32(elf::ei_magic).value_or(0));
+  if (ident_class != elf::class32 && ident_class != elf::class64)
+    return elf_fault(errc::elf_bad_class, elf::ei_class, ident_class);
+  const std::uint8_t data = ident.u8(elf::ei_data).value_or(0);
+  if (data != elf::data_little && data != elf::data_big)
+    return elf_fault(errc::elf_bad_data, elf::ei_data, data);
+
+  elf_image image;
+  image.file_ = byte_view(file, data == elf::data_big ? endian::big : endian::little);
+  image.ident_class_ = ident_class;
+
+  const std::uint16_t ehsize = image.half(l.e_ehsize);
+  const std::uint16_t phentsize = image.half(l.e_phentsize);
+  const std::uint16_t shentsize = image.half(l.e_shentsize);
+  const std::uint16_t phnum = image.half(l.e_phnum);
+  const std::uint16_t shnum = image.half(l.e_shnum);
+  const std::uint16_t shstrndx = image.half(l.e_shstrndx);
+  const std::uint64_t phoff = image.word_at(l.e_phoff);
+  const std::uint64_t shoff = image.word_at(l.e_shoff);
+
+  if (ehsize < l.header_size) return elf_fault(errc::elf_bad_header, l.e_ehsize, ehsize);
+  if (shnum > 0 && shentsize != l.shdr_size)
+    return elf_fault(errc::elf_bad_header, l.e_shentsize, shentsize);
+  if (phnum > 0 && phentsize != l.phdr_size)
+    return elf_fault(errc::elf_bad_header, l.e_phentsize, phentsize);
+  // An empty table is nowhere, so its offset does not matter (an image without sections may
+  // leave e_shoff at any value).
+  if (shnum > 0 && !fits_in(shoff, std::uint64_t{shnum} * l.shdr_size, size))
+    return elf_fault(errc::elf_sections_out_of_bounds, l.e_shoff, shoff);
+  if (phnum > 0 && !fits_in(phoff, std::uint64_t{phnum} * l.phdr_size, size))
+    return elf_fault(errc::elf_segments_out_of_bounds, l.e_phoff, phoff);
+  image.shoff_ = shnum > 0 ? static_cast<std::size_t>(shoff) : 0;
+  image.phoff_ = phnum > 0 ? static_cast<std::size_t>(phoff) : 0;
+  image.shnum_ = shnum;
+  image.phnum_ = phnum;
+
+  if (shnum > 0) {
+    if (shstrndx >= shnum) return elf_fault(errc::elf_bad_string_table, l.e_shstrndx, shstrndx);
+    const std::size_t strtab_header = image.shoff_ + std::size_t{shstrndx} * l.shdr_size;
+    const std::uint64_t str_offset = image.word_at(strtab_header + l.sh_offset);
+    const std::uint64_t str_size = image.word_at(strtab_header + l.sh_size);
+    if (!fits_in(str_offset, str_size, size))
+      return elf_fault(errc::elf_bad_string_table, strtab_header, str_offset);
+    image.strtab_offset_ = static_cast<std::size_t>(str_offset);
+    image.strtab_size_ = static_cast<std::size_t>(str_size);
+    // A name starting at n ends inside the table iff a NUL lies at or after n: one scan for the
+    // last NUL makes each name's check O(1), even for 65535 sections sharing one long name.
+    const auto names = file.subspan(image.strtab_offset_, image.strtab_size_);
+    std::size_t terminated_below = 0;  // names starting below this end inside the table
+    for (std::size_t n = names.size(); n > 0; --n) {
+      if (names[n - 1] == std::byte{0}) {
+        terminated_below = n;
+        break;
+      }
+    }
+    for (std::uint32_t i = 0; i < shnum; ++i) {
+      const std::size_t at = image.shoff_ + std::size_t{i} * l.shdr_size;
+      const std::uint32_t name = image.u32_at(at + l.sh_name);
+      if (name >= terminated_below) return elf_fault(errc::elf_bad_string_table, at, name);
+    }
+  }
+
+  for (std::uint32_t i = 0; i < phnum; ++i) {
+    const std::size_t at = image.phoff_ + std::size_t{i} * l.phdr_size;
+    if (image.u32_at(at + l.p_type) != elf::pt_load) continue;
+    const std::uint64_t offset = image.word_at(at + l.p_offset);
+    const std::uint64_t filesz = image.word_at(at + l.p_filesz);
+    const std::uint64_t memsz = image.word_at(at + l.p_memsz);
+    if (filesz > memsz) return elf_fault(errc::elf_segment_out_of_bounds, at, filesz);
+    if (!fits_in(offset, filesz, size))
+      return elf_fault(errc::elf_segment_out_of_bounds, at, offset);
+  }
+
+  // Only the first section of that name counts, as in Linux.
+  for (std::uint32_t i = 0; i < shnum; ++i) {
+    if (!image.section(i).name_equals(elf::table_section_name)) continue;
+    const std::size_t at = image.shoff_ + std::size_t{i} * l.shdr_size;
+    const std::uint64_t offset = image.word_at(at + l.sh_offset);
+    const std::uint64_t length = image.word_at(at + l.sh_size);
+    if (!fits_in(offset, length, size)) return elf_fault(errc::table_out_of_bounds, at, offset);
+    image.table_index_ = i;
+    break;
+  }
+  return image;
+}
+
+// A device address translation: given a device address and a length, the writable host memory
+// for exactly that range (at least `length` bytes), or std::nullopt when it does not translate.
+template <class F>
+concept address_translation = requires(F& f, std::uint64_t da, std::size_t length) {
+  { f(da, length) } -> std::convertible_to<std::optional<std::span<std::byte>>>;
+};
+
+namespace detail {
+
+constexpr void copy_bytes(std::span<std::byte> to, std::span<const std::byte> from) noexcept {
+  if (std::is_constant_evaluated()) {
+    for (std::size_t i = 0; i < from.size(); ++i) to[i] = from[i];
+  } else if (!from.empty()) {
+    __builtin_memmove(to.data(), from.data(), from.size());  // the two may alias
+  }
+}
+
+constexpr void zero_bytes(std::span<std::byte> to) noexcept {
+  if (std::is_constant_evaluated()) {
+    for (auto& b : to) b = std::byte{0};
+  } else if (!to.empty()) {
+    __builtin_memset(to.data(), 0, to.size());
+  }
+}
+
+// Where segment s goes: memsz bytes at p_paddr, or nothing.
+template <class Translate>
+constexpr std::optional<std::span<std::byte>> segment_target(const elf_segment& s,
+                                                             Translate& da_to_va) {
+  if constexpr (sizeof(std::size_t) < sizeof(std::uint64_t)) {
+    if (s.memsz > SIZE_MAX) return std::nullopt;  // a 32-bit host cannot hold it
+  }
+  const auto length = static_cast<std::size_t>(s.memsz);
+  const std::optional<std::span<std::byte>> target = da_to_va(s.paddr, length);
+  if (!target || target->size() < length) return std::nullopt;
+  return target->first(length);
+}
+
+}  // namespace detail
+
+// Loads every PT_LOAD segment of `image` at its p_paddr, in file order: p_filesz bytes copied,
+// then zeros up to p_memsz (segments with p_memsz 0 are skipped, as in Linux). Every segment is
+// translated and checked before the first byte is written, so a failure writes nothing:
+// elf_no_loadable_segments (offset of e_phnum) when there is no PT_LOAD segment at all;
+// segment_not_mapped (offset of the program header, value p_paddr) when a segment's range does not
+// translate or translates to fewer than p_memsz bytes. `da_to_va` is called twice per segment and
+// must give the same answer both times.
+template <class Translate>
+  requires address_translation<std::remove_reference_t<Translate>>
+constexpr result<void> load_segments(const elf_image& image, Translate&& da_to_va) {
+  bool any_load = false;
+  for (const elf_segment s : image.segments()) any_load = any_load || s.is_load();
+  if (!any_load)
+    return detail::elf_fault(errc::elf_no_loadable_segments, image.layout().e_phnum,
+                             image.segment_count());
+
+  for (const elf_segment s : image.segments()) {
+    if (!s.is_load() || s.memsz == 0) continue;
+    if (!detail::segment_target(s, da_to_va))
+      return detail::elf_fault(errc::segment_not_mapped, s.header_offset, s.paddr);
+  }
+  for (const elf_segment s : image.segments()) {
+    if (!s.is_load() || s.memsz == 0) continue;
+    const auto target = detail::segment_target(s, da_to_va);
+    if (!target) return detail::elf_fault(errc::segment_not_mapped, s.header_offset, s.paddr);
+    detail::copy_bytes(*target, s.contents);
+    detail::zero_bytes(target->subspan(s.contents.size()));
+  }
+  return {};
+}
+
+}  // namespace rproc
+
+template <class Value>
+inline constexpr bool std::ranges::enable_borrowed_range<rproc::elf_header_range<Value>> = true;
