@@ -1,0 +1,12 @@
+// The whole freestanding core of rproc in one include: the byte accessor, errors, the table and
+// its entries, the builder, the ELF reader and the firmware side. None of it needs a heap,
+// exceptions or RTTI; the optional integrations (fmt.hpp) stay out.
+#pragma once
+
+#include "bytes.hpp"
+#include "error.hpp"
+#include "entries.hpp"
+#include "table.hpp"
+#include "builder.hpp"
+#include "elf.hpp"
+#include "firmware.hpp"
