@@ -84,7 +84,7 @@ constexpr std::string_view machine_name(std::uint16_t machine) noexcept {
     case 94: return "Xtensa";
     case 140: return "TI C6000";
     case 144: return "TI PRU";
-    case 164: return "Hexagon (QDSP6)";
+    case 164: return "Hexagon QDSP6";
     case 183: return "AArch64";
     case 243: return "RISC-V";
     default: return {};
@@ -124,13 +124,13 @@ Out put_length(Out out, std::uint32_t value) {
   return fmt::format_to(out, "{:#x} ({})", value, value);
 }
 
-// A resource name is data: quoted, with every byte outside printable ASCII escaped.
+// Text from a file (a resource name, a path) with every byte outside printable ASCII, and the
+// backslash, escaped: a name is data and must not drive the terminal it is printed on.
 template <class Out>
-Out put_name(Out out, std::string_view name) {
-  *out++ = '"';
-  for (const char c : name) {
+Out put_escaped(Out out, std::string_view text, char quote = '\\') {
+  for (const char c : text) {
     const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
+    if (c == quote || c == '\\') {
       *out++ = '\\';
       *out++ = c;
     } else if (u < 0x20 || u > 0x7E) {
@@ -139,6 +139,14 @@ Out put_name(Out out, std::string_view name) {
       *out++ = c;
     }
   }
+  return out;
+}
+
+// A resource name, quoted and escaped.
+template <class Out>
+Out put_name(Out out, std::string_view name) {
+  *out++ = '"';
+  out = put_escaped(out, name, '"');
   *out++ = '"';
   return out;
 }
@@ -233,10 +241,14 @@ Out put_entry(Out out, const basic_resource_entry<Byte>& e, std::string_view ind
 
 template <class Out, class Byte>
 Out put_table(Out out, const basic_table_view<Byte>& t) {
-  const std::size_t used = t.used_bytes();
   out = fmt::format_to(out, "Resource table: version {}, {} {}, {} bytes", t.ver(), t.num(),
                        t.num() == 1 ? "entry" : "entries", t.size_bytes());
-  if (used < t.size_bytes()) out = fmt::format_to(out, " ({} used, then padding)", used);
+  // The size of a vendor or unknown entry is not known, so neither is where the padding starts.
+  bool sizes_known = true;
+  for (const auto e : t)
+    sizes_known = sizes_known && e.kind() != entry_kind::vendor && e.kind() != entry_kind::unknown;
+  if (const std::size_t used = t.used_bytes(); sizes_known && used < t.size_bytes())
+    out = fmt::format_to(out, " ({} used, then padding)", used);
   out = fmt::format_to(out, ", {}-endian", t.order() == endian::big ? "big" : "little");
   if (t.num() > 0) {
     out = fmt::format_to(out, "\n  Entry offsets:");

@@ -1,0 +1,71 @@
+// rproc-inspect: prints the resource table of a remote processor's firmware image (ELF32 or
+// ELF64, either byte order) or of a raw table, as text or as the JSON object of SPEC section 5.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "file_contents.hpp"
+#include "inspect.hpp"
+#include "report.hpp"
+
+namespace {
+
+struct command_line {
+  std::string path;
+  bool json = false;
+  inspect::options inspect;
+};
+
+void define_options(CLI::App& app, command_line& cl) {
+  app.add_flag("--json", cl.json, "Print one JSON object instead of text");
+  app.add_flag("--strict", cl.inspect.strict, "Treat an unknown resource type as an error");
+  auto* raw = app.add_flag("--raw", cl.inspect.raw,
+                           "Read FILE as a raw resource table, even if it starts with the ELF "
+                           "magic (a file without it always is)");
+  app.add_flag("--big-endian", cl.inspect.big_endian,
+               "The raw table is big-endian (default: little-endian)")
+      ->needs(raw);
+  app.add_option("FILE", cl.path, "Firmware image (ELF) or raw resource table")->required();
+  app.set_version_flag("--version", "rproc-inspect " RPROC_VERSION);
+  app.footer(
+      "Exit status: 0 a valid table; 1 a malformed image or table; 2 a usage or I/O error;\n"
+      "3 a valid ELF image without a resource table.");
+}
+
+int inspect_file(const command_line& cl) {
+  const auto file = inspect::file_contents::read(cl.path);
+  const auto found = inspect::inspect_bytes(file.bytes(), cl.inspect);
+  if (cl.json)
+    fmt::print("{}\n", inspect::json_report(found, cl.path).dump(2));
+  else
+    fmt::print("{}", inspect::text_report(found, cl.path, file.bytes().size()));
+  return inspect::status_of(found);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app("Prints the resource table of a remote processor's firmware image or raw table.",
+               "rproc-inspect");
+  command_line cl;
+  define_options(app, cl);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& done) {  // --help, --version
+    return app.exit(done);
+  } catch (const CLI::ParseError& usage) {
+    app.exit(usage);
+    return inspect::exit_status::usage_or_io_error;
+  }
+  try {
+    return inspect_file(cl);
+  } catch (const inspect::io_error& e) {
+    fmt::print(stderr, "rproc-inspect: {}\n", e.what());
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "rproc-inspect: {}: {}\n", cl.path, e.what());
+  }
+  return inspect::exit_status::usage_or_io_error;
+}

@@ -1,0 +1,20 @@
+// The two reports of rproc-inspect: readelf-like text, and the JSON object of SPEC section 5.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "inspect.hpp"
+
+namespace inspect {
+
+// `size` is the size of the file.
+std::string text_report(const inspection& found, std::string_view path, std::size_t size);
+
+// Keys in SPEC's order (a reader's convenience: JSON objects are unordered).
+nlohmann::ordered_json json_report(const inspection& found, std::string_view path);
+
+}  // namespace inspect
