@@ -1,0 +1,158 @@
+// The clean copy: the firmware's table as it was at attach, before any host write, written back
+// at detach so that a re-attach finds the table exactly as the firmware wrote it (SPEC section 4,
+// Linux 5.13). The restore writes only the bytes that differ, and first checks that the bytes the
+// host never writes are still those of the snapshot: if the firmware changed its table while the
+// host held it, the caller decides instead of having the firmware's change silently overwritten.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "bytes.hpp"
+#include "entries.hpp"
+#include "error.hpp"
+#include "table.hpp"
+
+namespace rproc {
+
+// Calls f(offset, length) for every field a host writes into a live table (SPEC section 3): each
+// carveout's da, pa and len; each vring's da and notifyid; each vdev's gfeatures and status.
+template <class Byte, class F>
+constexpr void for_each_host_field(const basic_table_view<Byte>& table, F&& f) {
+  for (const auto entry : table) {
+    const std::size_t at = entry.offset();
+    switch (entry.kind()) {
+      case entry_kind::carveout:
+        f(at + layout::carveout::da, std::size_t{12});  // da, pa, len
+        break;
+      case entry_kind::vdev: {
+        const auto vdev = *entry.template as<basic_vdev_entry<Byte>>();
+        f(at + layout::vdev::gfeatures, std::size_t{4});
+        f(at + layout::vdev::status, std::size_t{1});
+        for (std::size_t k = 0; k < vdev.num_of_vrings(); ++k) {
+          const std::size_t vring = at + layout::vdev::vrings + k * layout::vring::size;
+          f(vring + layout::vring::da, std::size_t{4});
+          f(vring + layout::vring::notifyid, std::size_t{4});
+        }
+        break;
+      }
+      default: break;
+    }
+  }
+}
+
+// What to do when the firmware changed bytes of its table that the host never writes.
+enum class on_remote_change : std::uint8_t {
+  fail,                 // write nothing; the caller gets table_changed_by_remote and decides
+  restore_anyway,       // write the whole clean copy back, the firmware's change included
+  keep_remote_changes,  // write back only the host's fields; keep what the firmware changed
+};
+
+struct restore_report {
+  std::size_t bytes_written = 0;
+  bool remote_changed = false;
+};
+
+// A clean copy in a caller's buffer (no heap). table_snapshot<N> brings its own buffer.
+class basic_table_snapshot {
+ public:
+  constexpr explicit basic_table_snapshot(std::span<std::byte> storage) noexcept
+      : storage_(storage) {}
+
+  // Copies a live table, which must be valid; nothing is kept on failure.
+  constexpr result<void> take(std::span<const std::byte> live, endian order,
+                              parse_options options = {}) noexcept {
+    clear();
+    if (live.size() > storage_.size())
+      return error{errc::snapshot_too_small, 0, std::nullopt, live.size()};
+    if (const auto parsed = parse_table(live, order, options); !parsed) return parsed.error();
+    for (std::size_t i = 0; i < live.size(); ++i) storage_[i] = live[i];
+    size_ = live.size();
+    order_ = order;
+    taken_ = true;
+    return {};
+  }
+
+  constexpr bool has_value() const noexcept { return taken_; }
+  constexpr void clear() noexcept {
+    taken_ = false;
+    size_ = 0;
+  }
+  constexpr std::span<const std::byte> bytes() const noexcept {
+    return std::span<const std::byte>(storage_).first(size_);
+  }
+  constexpr endian order() const noexcept { return order_; }
+  // The snapshot as a table (it was valid when taken).
+  constexpr table_view table() const noexcept {
+    return parse_table(bytes(), order_).value_or(table_view{});
+  }
+
+  // The first byte, outside the host's fields, where `live` differs from the snapshot.
+  constexpr std::optional<std::size_t> first_remote_change(
+      std::span<const std::byte> live) const noexcept {
+    if (!taken_) return std::nullopt;
+    if (live.size() != size_) return live.size() < size_ ? live.size() : size_;
+    const table_view clean = table();
+    for (std::size_t i = 0; i < size_; ++i)
+      if (live[i] != storage_[i] && !is_host_byte(clean, i)) return i;
+    return std::nullopt;
+  }
+
+  // Writes the snapshot back over `live`, only where they differ. With on_remote_change::fail, a
+  // change by the remote outside the host's fields writes nothing and is table_changed_by_remote
+  // (offset: the first changed byte).
+  constexpr result<restore_report> restore(std::span<std::byte> live,
+                                           on_remote_change policy) const noexcept {
+    if (!taken_) return error{errc::invalid_state, 0, std::nullopt, 0};
+    if (live.size() != size_)
+      return error{errc::table_changed_by_remote, live.size() < size_ ? live.size() : size_,
+                   std::nullopt, live.size()};
+    restore_report report{};
+    if (const auto changed = first_remote_change(live)) {
+      report.remote_changed = true;
+      if (policy == on_remote_change::fail)
+        return error{errc::table_changed_by_remote, *changed, std::nullopt,
+                     std::to_integer<std::uint64_t>(live[*changed])};
+    }
+    const table_view clean = table();
+    const bool only_host_fields = report.remote_changed && policy == on_remote_change::keep_remote_changes;
+    for (std::size_t i = 0; i < size_; ++i) {
+      if (live[i] == storage_[i] || (only_host_fields && !is_host_byte(clean, i))) continue;
+      live[i] = storage_[i];
+      ++report.bytes_written;
+    }
+    return report;
+  }
+
+ private:
+  // Asked only for bytes that differ, which are few (the host's writes), so walking the entries
+  // each time costs less than keeping a mask of the whole table.
+  static constexpr bool is_host_byte(const table_view& clean, std::size_t i) noexcept {
+    bool host = false;
+    for_each_host_field(clean, [&](std::size_t at, std::size_t len) {
+      host = host || (i >= at && i - at < len);
+    });
+    return host;
+  }
+
+  std::span<std::byte> storage_;
+  std::size_t size_ = 0;
+  endian order_ = endian::little;
+  bool taken_ = false;
+};
+
+template <std::size_t Capacity>
+class table_snapshot : public basic_table_snapshot {
+ public:
+  constexpr table_snapshot() noexcept : basic_table_snapshot(buffer_) {}
+  table_snapshot(const table_snapshot&) = delete;  // the base views buffer_
+  table_snapshot& operator=(const table_snapshot&) = delete;
+
+ private:
+  std::array<std::byte, Capacity> buffer_{};
+};
+
+}  // namespace rproc

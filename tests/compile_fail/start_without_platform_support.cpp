@@ -1,0 +1,19 @@
+// expect: start_needs_a_platform_that_can_start_the_core
+#include <rproc/lifecycle.hpp>
+#include <rproc/sim.hpp>
+
+struct image {
+  std::uint64_t boot_address() const { return 0; }
+  rproc::result<std::optional<rproc::image_table>> table() const {
+    return std::optional<rproc::image_table>{};
+  }
+  rproc::result<void> load(const rproc::address_translator&) const { return {}; }
+};
+
+#ifdef RPROC_COMPILE_FAIL
+using board = rproc::sim::basic_platform<rproc::sim::features{.can_start = false}>;
+#else
+using board = rproc::sim::platform;
+#endif
+
+auto f(rproc::remote<board, rproc::offline> r) { return std::move(r).start(image{}); }

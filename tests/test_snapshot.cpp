@@ -1,0 +1,99 @@
+// The clean copy: taken before any host write, restored writing only the bytes that differ, and
+// refusing to clobber a table the remote changed unless told to.
+#include <rproc/builder.hpp>
+#include <rproc/snapshot.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+#include "lifecycle_support.hpp"
+
+namespace {
+// carveout at 28, vdev at 84 (vrings at 112 and 132), then the trace.
+constexpr std::size_t carveout_at = 28, vdev_at = 84;
+
+std::vector<std::pair<std::size_t, std::size_t>> host_fields(std::span<const std::byte> bytes) {
+  std::vector<std::pair<std::size_t, std::size_t>> fields;
+  rproc::for_each_host_field(rproc::parse_table(bytes).value(),
+                             [&](std::size_t at, std::size_t len) { fields.emplace_back(at, len); });
+  return fields;
+}
+}  // namespace
+
+TEST_CASE("the host's fields are exactly those of SPEC section 3", "[snapshot]") {
+  const auto fields = host_fields(test::zephyr_table);
+  const std::vector<std::pair<std::size_t, std::size_t>> expected{
+      {carveout_at + 4, 12},                                 // carveout da, pa, len
+      {vdev_at + 16, 4},  {vdev_at + 24, 1},                 // gfeatures, status
+      {vdev_at + 28, 4},  {vdev_at + 28 + 12, 4},            // vring 0 da, notifyid
+      {vdev_at + 48, 4},  {vdev_at + 48 + 12, 4}};           // vring 1 da, notifyid
+  CHECK(fields == expected);
+}
+
+TEST_CASE("restore writes back only the bytes that differ", "[snapshot]") {
+  auto live = test::bytes_of(test::zephyr_table);
+  rproc::table_snapshot<512> clean;
+  REQUIRE(clean.take(live, rproc::endian::little));
+  CHECK(clean.bytes().size() == live.size());
+
+  auto table = rproc::parse_mutable_table(live).value();
+  table[1].as<rproc::mutable_vdev_entry>()->set_status(0x0F);           // 1 byte differs
+  table[1].as<rproc::mutable_vdev_entry>()->vring(0).set_da(0x10001000); // 4 bytes differ
+  table[1].as<rproc::mutable_vdev_entry>()->vring(1).set_notifyid(1);    // already 1: none
+  CHECK_FALSE(clean.first_remote_change(live).has_value());
+
+  const auto report = clean.restore(live, rproc::on_remote_change::fail).value();
+  CHECK(report.bytes_written == 5);
+  CHECK_FALSE(report.remote_changed);
+  CHECK(live == test::bytes_of(test::zephyr_table));
+  CHECK(clean.restore(live, rproc::on_remote_change::fail).value().bytes_written == 0);
+}
+
+TEST_CASE("a change outside the host's fields is the remote's", "[snapshot]") {
+  auto live = test::bytes_of(test::zephyr_table);
+  rproc::table_snapshot<512> clean;
+  REQUIRE(clean.take(live, rproc::endian::little));
+  live[vdev_at + 12] = std::byte{0x03};  // dfeatures: the firmware's field
+  live[vdev_at + 24] = std::byte{0x0F};  // status: the host's
+  CHECK(clean.first_remote_change(live) == vdev_at + 12);
+
+  const auto refused = clean.restore(live, rproc::on_remote_change::fail);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == rproc::errc::table_changed_by_remote);
+  CHECK(refused.error().offset == vdev_at + 12);
+  CHECK(live[vdev_at + 24] == std::byte{0x0F});  // nothing written
+
+  auto kept = live;
+  const auto keep = clean.restore(kept, rproc::on_remote_change::keep_remote_changes).value();
+  CHECK(keep.remote_changed);
+  CHECK(keep.bytes_written == 1);
+  CHECK(kept[vdev_at + 12] == std::byte{0x03});
+  CHECK(kept[vdev_at + 24] == std::byte{0x00});
+
+  const auto anyway = clean.restore(live, rproc::on_remote_change::restore_anyway).value();
+  CHECK(anyway.bytes_written == 2);
+  CHECK(live == test::bytes_of(test::zephyr_table));
+}
+
+TEST_CASE("a snapshot needs room, a valid table and the same size to restore", "[snapshot]") {
+  const auto bytes = test::bytes_of(test::zephyr_table);
+  rproc::table_snapshot<64> small;
+  CHECK(small.take(bytes, rproc::endian::little).error().code == rproc::errc::snapshot_too_small);
+  CHECK_FALSE(small.has_value());
+
+  std::vector<std::byte> storage(1024);
+  rproc::basic_table_snapshot in_callers_buffer(storage);
+  auto broken = bytes;
+  broken[0] = std::byte{2};
+  CHECK(in_callers_buffer.take(broken, rproc::endian::little).error().code ==
+        rproc::errc::unsupported_version);
+  REQUIRE(in_callers_buffer.take(bytes, rproc::endian::little));
+  std::vector<std::byte> shorter(bytes.begin(), bytes.end() - 4);
+  CHECK(in_callers_buffer.restore(shorter, rproc::on_remote_change::restore_anyway).error().code ==
+        rproc::errc::table_changed_by_remote);
+  in_callers_buffer.clear();
+  auto live = bytes;
+  CHECK(in_callers_buffer.restore(live, rproc::on_remote_change::fail).error().code ==
+        rproc::errc::invalid_state);
+}
