@@ -4,7 +4,8 @@
 #pragma once
 
 // The whole freestanding core of rproc in one include: the byte accessor, errors, the table and
-// its entries, the builder, the ELF reader and the firmware side. None of it needs a heap,
+// its entries, the builder, the ELF reader, the lifecycle (platform concept, resources, clean
+// copy, typed handles and runtime machine), the simulated platform and the firmware side. None of it needs a heap,
 // exceptions or RTTI; the optional integrations (fmt.hpp) stay out.
 
 // rproc/bytes.hpp
@@ -2261,6 +2262,1768 @@ constexpr result<void> load_segments(const elf_image& image, Translate&& da_to_v
 
 template <class Value>
 inline constexpr bool std::ranges::enable_borrowed_range<rproc::elf_header_range<Value>> = true;
+
+// rproc/platform.hpp
+// What a platform provides: the operations that touch hardware. A platform is any type with the
+// required members below; every other operation is optional and detected with `requires`, and
+// the lifecycle offers exactly the transitions the platform can carry out (a platform without
+// `detach` has no detach transition, and no clean copy is ever taken for it, as in Linux).
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace rproc {
+
+// Memory the platform set aside for the remote: a carveout or a vring.
+struct memory_region {
+  std::uint32_t da = 0;          // device address: what the remote uses
+  std::uint32_t pa = 0;          // physical address, as the table records it
+  std::size_t len = 0;
+  std::span<std::byte> va{};     // the host's view; empty when the host cannot reach it
+};
+
+enum class allocation_purpose : std::uint8_t { carveout, vring };
+
+// What the lifecycle asks of `allocate`: `da` (and `pa`) fw_rsc_addr_any when the host chooses,
+// a fixed address otherwise, which the platform honours or refuses.
+struct allocation_request {
+  std::uint32_t da = fw_rsc_addr_any;
+  std::uint32_t pa = fw_rsc_addr_any;
+  std::size_t len = 0;
+  std::uint32_t align = 1;
+  allocation_purpose purpose = allocation_purpose::carveout;
+  std::uint32_t entry = 0;  // index of the table entry that asked
+};
+
+// Device memory to map for the remote (a devmem entry).
+struct devmem_request {
+  std::uint32_t da = 0;
+  std::uint32_t pa = 0;
+  std::uint32_t len = 0;
+  std::uint32_t flags = 0;
+  std::uint32_t entry = 0;
+};
+
+// Where the table of a running firmware is (attach), as the platform reports it.
+struct table_location {
+  std::span<std::byte> bytes{};
+  endian order = endian::little;
+};
+
+// A platform's answer for a vendor entry (128..512).
+enum class vendor_outcome : std::uint8_t { handled, ignored, failed };
+
+// The required operations.
+template <class P>
+concept platform = requires(P& p, const P& cp, std::uint32_t da, std::size_t len,
+                            const allocation_request& request, const memory_region& region) {
+  // The host's writable view of device memory [da, da + len), or an empty span.
+  { p.da_to_va(da, len) } -> std::same_as<std::span<std::byte>>;
+  { p.allocate(request) } -> std::same_as<result<memory_region>>;
+  // Releasing cannot fail: it is what every failure path relies on.
+  { p.release(region) } noexcept -> std::same_as<void>;
+};
+
+// Optional operations, each its own concept.
+template <class P>
+concept platform_can_start = platform<P> && requires(P& p, std::uint64_t boot_address) {
+  { p.start(boot_address) } -> std::same_as<result<void>>;
+};
+template <class P>
+concept platform_can_stop = platform<P> && requires(P& p) {
+  { p.stop() } -> std::same_as<result<void>>;
+};
+// Attaching needs the table of the running firmware; it can only be asked at attach time.
+template <class P>
+concept platform_can_attach = platform<P> && requires(P& p) {
+  { p.loaded_table() } -> std::same_as<result<table_location>>;
+};
+template <class P>
+concept platform_can_detach = platform_can_attach<P> && requires(P& p) {
+  { p.detach() } -> std::same_as<result<void>>;
+};
+template <class P>
+concept platform_has_attach_notification = requires(P& p) {
+  { p.attach() } -> std::same_as<result<void>>;
+};
+template <class P>
+concept platform_has_prepare = requires(P& p) {
+  { p.prepare() } -> std::same_as<result<void>>;
+  { p.unprepare() } noexcept -> std::same_as<void>;
+};
+template <class P>
+concept platform_maps_devmem = requires(P& p, const devmem_request& request) {
+  { p.map_devmem(request) } -> std::same_as<result<void>>;
+  { p.unmap_devmem(request) } noexcept -> std::same_as<void>;
+};
+template <class P>
+concept platform_can_kick = requires(P& p, std::uint32_t notifyid) {
+  { p.kick(notifyid) } -> std::same_as<result<void>>;
+};
+template <class P>
+concept platform_handles_vendor = requires(P& p, const vendor_entry& entry) {
+  { p.handle_vendor(entry) } -> std::same_as<vendor_outcome>;
+};
+// The features the host's virtio side accepts of those a vdev offers (default: all of them).
+template <class P>
+concept platform_negotiates_features = requires(P& p, std::uint32_t id, std::uint32_t offered) {
+  { p.negotiate_features(id, offered) } -> std::same_as<std::uint32_t>;
+};
+// Whether the core runs firmware that someone else started (the remote begins detached).
+template <class P>
+concept platform_reports_running = requires(const P& p) {
+  { p.is_running() } -> std::same_as<bool>;
+};
+
+// Static facts a platform may state as members; each has a default.
+template <class P>
+constexpr std::size_t page_size_of() noexcept {
+  if constexpr (requires { P::page_size; }) return P::page_size;
+  else return 4096;
+}
+// Linux's RPROC_FEAT_ATTACH_ON_RECOVERY: a core that cannot be reloaded recovers by detach + attach.
+template <class P>
+constexpr bool attaches_on_recovery() noexcept {
+  if constexpr (requires { P::attach_on_recovery; }) return P::attach_on_recovery;
+  else return false;
+}
+// Whether an image without a resource table may boot (Linux's core refuses; i.MX, R-Car and STM32
+// drivers accept).
+template <class P>
+constexpr bool table_optional() noexcept {
+  if constexpr (requires { P::table_optional; }) return P::table_optional;
+  else return false;
+}
+
+// Capacities of the host's bookkeeping for one remote (no heap): a platform may define
+// `using limits = ...;` with the same members.
+struct default_limits {
+  static constexpr std::size_t max_table_size = 4096;  // cached copy and clean copy
+  static constexpr std::size_t max_resources = 32;     // carveouts, vrings, devmems, traces
+  static constexpr std::size_t max_vdevs = 8;
+  static constexpr std::uint32_t max_notify_ids = 64;
+};
+template <class P>
+struct limits_of {
+  using type = default_limits;
+};
+template <class P>
+  requires requires { typename P::limits; }
+struct limits_of<P> {
+  using type = typename P::limits;
+};
+
+}  // namespace rproc
+
+// rproc/resources.hpp
+// Resource handling (SPEC sections 3 and 4): carveouts allocated through the platform and their
+// da/pa/len written back, devmem mapped, trace buffers located, vrings allocated with notify ids
+// numbered from 0 across the remote, the host's virtio side written (gfeatures, status), vendor
+// entries handed to the platform. Every acquisition is recorded as it happens, so that release()
+// gives back everything, in reverse order, after a success or a failure at any step.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+namespace rproc {
+
+// Bytes of a virtio split ring of `num` descriptors: the descriptor table (16 per entry), the
+// available ring (2 * (3 + num)), padding to `align`, the used ring (2 * 3 + 8 * num). Computed in
+// 64 bits, so no num or align overflows it; align need not be a power of two.
+constexpr std::uint64_t vring_size(std::uint32_t num, std::uint32_t align) noexcept {
+  const std::uint64_t n = num;
+  const std::uint64_t a = align == 0 ? 1 : align;
+  const std::uint64_t driver_part = 16 * n + 2 * (3 + n);
+  return (driver_part + a - 1) / a * a + 2 * 3 + 8 * n;
+}
+
+constexpr std::uint64_t round_up(std::uint64_t value, std::uint64_t unit) noexcept {
+  return unit == 0 ? value : (value + unit - 1) / unit * unit;
+}
+
+// Notify ids of one remote: the lowest free id first, reused after release.
+template <std::uint32_t Max>
+class notify_id_pool {
+  static_assert(Max > 0 && Max % 64 == 0);
+
+ public:
+  constexpr std::optional<std::uint32_t> take() noexcept {
+    for (std::uint32_t w = 0; w < Max / 64; ++w) {
+      if (used_[w] == ~std::uint64_t{0}) continue;
+      for (std::uint32_t b = 0; b < 64; ++b) {
+        if ((used_[w] >> b & 1u) == 0) {
+          used_[w] |= std::uint64_t{1} << b;
+          return w * 64 + b;
+        }
+      }
+    }
+    return std::nullopt;
+  }
+  constexpr void give_back(std::uint32_t id) noexcept {
+    if (id < Max) used_[id / 64] &= ~(std::uint64_t{1} << (id % 64));
+  }
+  constexpr std::uint32_t in_use() const noexcept {
+    std::uint32_t n = 0;
+    for (auto w : used_)
+      for (; w != 0; w &= w - 1) ++n;
+    return n;
+  }
+
+ private:
+  std::array<std::uint64_t, Max / 64> used_{};
+};
+
+struct carveout_record {
+  std::uint32_t entry = 0;
+  allocation_request request{};
+  memory_region region{};
+  bool allocated = false;
+};
+
+struct vring_record {
+  std::uint32_t entry = 0;  // the vdev's entry index
+  std::uint32_t index = 0;  // 0 or 1 within the vdev
+  std::uint32_t notifyid = 0;
+  memory_region region{};
+};
+
+struct vdev_record {
+  std::uint32_t entry = 0;
+  std::uint32_t id = 0;
+  std::uint32_t gfeatures = 0;
+  std::uint8_t status = 0;
+};
+
+struct trace_record {
+  std::uint32_t entry = 0;
+  std::span<std::byte> buffer{};
+};
+
+// Warnings met while handling a table (unknown types, vendor entries the platform ignored).
+template <std::size_t Capacity>
+class warning_list {
+ public:
+  constexpr void add(const warning& w) noexcept {
+    if (size_ < Capacity) items_[size_] = w;
+    ++size_;
+  }
+  constexpr void clear() noexcept { size_ = 0; }
+  // The warnings kept (at most Capacity), and how many there were.
+  constexpr std::span<const warning> items() const noexcept {
+    return std::span<const warning>(items_).first(size_ < Capacity ? size_ : Capacity);
+  }
+  constexpr std::size_t count() const noexcept { return size_; }
+
+ private:
+  std::array<warning, Capacity> items_{};
+  std::size_t size_ = 0;
+};
+
+// The host's resources of one remote, in fixed capacities.
+template <platform Platform, class Limits = typename limits_of<Platform>::type>
+class resource_set {
+ public:
+  static constexpr std::size_t max_resources = Limits::max_resources;
+  static constexpr std::size_t max_vdevs = Limits::max_vdevs;
+
+  constexpr std::span<const carveout_record> carveouts() const noexcept {
+    return std::span(carveouts_).first(carveout_count_);
+  }
+  constexpr std::span<const vring_record> vrings() const noexcept {
+    return std::span(vrings_).first(vring_count_);
+  }
+  constexpr std::span<const vdev_record> vdevs() const noexcept {
+    return std::span(vdevs_).first(vdev_count_);
+  }
+  constexpr std::span<const trace_record> traces() const noexcept {
+    return std::span(traces_).first(trace_count_);
+  }
+  constexpr std::span<const devmem_request> devmems() const noexcept {
+    return std::span(devmems_).first(devmem_count_);
+  }
+  constexpr std::uint32_t notify_ids_in_use() const noexcept { return notify_ids_.in_use(); }
+  constexpr const warning_list<16>& warnings() const noexcept { return warnings_; }
+  constexpr bool empty() const noexcept {
+    return carveout_count_ == 0 && vring_count_ == 0 && vdev_count_ == 0 && trace_count_ == 0 &&
+           devmem_count_ == 0;
+  }
+
+  // Walks the entries in index order (Linux's): carveouts are registered, devmem mapped, traces
+  // located, each vring gets its memory and a notify id (written into `table`), vendor entries
+  // go to the platform. Nothing is written to the table but the vrings' notify ids.
+  result<void> handle(Platform& platform, const mutable_table_view& table) noexcept {
+    warnings_.clear();
+    for (const auto entry : table) {
+      result<void> handled;
+      entry.visit(overloaded{
+          [&](const mutable_carveout_entry& c) { handled = register_carveout(c); },
+          [&](const mutable_devmem_entry& d) { handled = map_devmem(platform, d); },
+          [&](const mutable_trace_entry& t) { handled = locate_trace(platform, t); },
+          [&](const mutable_vdev_entry& v) { handled = add_vdev(platform, v); },
+          [&](const mutable_vendor_entry& v) { handled = hand_vendor(platform, v); },
+          [&](const mutable_unknown_entry& u) {
+            warnings_.add({errc::unknown_resource_type, u.offset(), u.index(), u.type_id()});
+          }});
+      if (!handled) return handled;
+    }
+    return {};
+  }
+
+  // Allocates every registered carveout (where `da`/`pa` is fw_rsc_addr_any the platform
+  // chooses; a fixed address it honours or refuses) and writes pa, da and len of every carveout.
+  result<void> allocate_carveouts(Platform& platform, const mutable_table_view& table) noexcept {
+    for (std::size_t i = 0; i < carveout_count_; ++i) {
+      carveout_record& record = carveouts_[i];
+      auto region = platform.allocate(record.request);
+      if (!region) return located(region.error(), table, record.entry);
+      record.region = *region;
+      record.allocated = true;
+      if (const auto c = table[record.entry].template as<mutable_carveout_entry>()) {
+        c->set_pa(record.region.pa);
+        c->set_da(record.region.da);
+        c->set_len(static_cast<std::uint32_t>(record.region.len));
+      }
+    }
+    return {};
+  }
+
+  // The host's virtio side comes up: each vring's memory is zeroed and its da written, features
+  // negotiated, and the status moved through ACKNOWLEDGE, DRIVER, FEATURES_OK to DRIVER_OK.
+  void start_virtio(Platform& platform, const mutable_table_view& table) noexcept {
+    for (std::size_t i = 0; i < vring_count_; ++i) {
+      const vring_record& r = vrings_[i];
+      for (auto& b : r.region.va) b = std::byte{0};
+      if (const auto v = table[r.entry].template as<mutable_vdev_entry>())
+        v->vring(r.index).set_da(r.region.da);
+    }
+    for (std::size_t i = 0; i < vdev_count_; ++i) {
+      vdev_record& record = vdevs_[i];
+      const auto v = table[record.entry].template as<mutable_vdev_entry>();
+      if (!v) continue;
+      std::uint8_t status = virtio::status_acknowledge;
+      v->set_status(status);
+      status |= virtio::status_driver;
+      v->set_status(status);
+      record.gfeatures = v->dfeatures();
+      if constexpr (platform_negotiates_features<Platform>)
+        record.gfeatures = platform.negotiate_features(record.id, v->dfeatures());
+      v->set_gfeatures(record.gfeatures);
+      status |= virtio::status_features_ok;
+      v->set_status(status);
+      status |= virtio::status_driver_ok;
+      v->set_status(status);
+      record.status = status;
+    }
+  }
+
+  // Rewrites the virtio side's fields as start_virtio left them (after a failed teardown).
+  void resume_virtio(const mutable_table_view& table) const noexcept {
+    for (std::size_t i = 0; i < vring_count_; ++i)
+      if (const auto v = table[vrings_[i].entry].template as<mutable_vdev_entry>())
+        v->vring(vrings_[i].index).set_da(vrings_[i].region.da);
+    for (std::size_t i = 0; i < vdev_count_; ++i)
+      if (const auto v = table[vdevs_[i].entry].template as<mutable_vdev_entry>()) {
+        v->set_gfeatures(vdevs_[i].gfeatures);
+        v->set_status(vdevs_[i].status);
+      }
+  }
+
+  // Virtio reset: status 0 in every vdev.
+  void stop_virtio(const mutable_table_view& table) noexcept {
+    for (std::size_t i = 0; i < vdev_count_; ++i)
+      if (const auto v = table[vdevs_[i].entry].template as<mutable_vdev_entry>())
+        v->set_status(0);
+  }
+
+  // Gives everything back, in reverse order. A released vring's da becomes 0 and its notifyid
+  // -1 in `table` (Linux's vring release), which the caller points at the host's own copy.
+  void release(Platform& platform, const std::optional<mutable_table_view>& table) noexcept {
+    while (vring_count_ > 0) {
+      const vring_record& r = vrings_[--vring_count_];
+      if (table)
+        if (const auto v = (*table)[r.entry].template as<mutable_vdev_entry>()) {
+          v->vring(r.index).set_da(0);
+          v->vring(r.index).set_notifyid(0xFFFFFFFFu);
+        }
+      notify_ids_.give_back(r.notifyid);
+      if (r.region.len != 0) platform.release(r.region);
+    }
+    while (carveout_count_ > 0) {
+      const carveout_record& c = carveouts_[--carveout_count_];
+      if (c.allocated) platform.release(c.region);
+    }
+    while (devmem_count_ > 0) {
+      const devmem_request& d = devmems_[--devmem_count_];
+      if constexpr (platform_maps_devmem<Platform>) platform.unmap_devmem(d);
+    }
+    trace_count_ = 0;
+    vdev_count_ = 0;
+  }
+
+ private:
+  constexpr std::size_t used_slots() const noexcept {
+    return carveout_count_ + vring_count_ + trace_count_ + devmem_count_;
+  }
+  static constexpr error located(error e, const mutable_table_view& table,
+                                 std::uint32_t entry) noexcept {
+    if (!e.entry) {
+      e.entry = entry;
+      e.offset = table.offset(entry);
+    }
+    return e;
+  }
+  template <class Entry>
+  constexpr result<void> no_room(const Entry& e) const noexcept {
+    return error{errc::out_of_memory, e.offset(), e.index(), max_resources};
+  }
+
+  result<void> register_carveout(const mutable_carveout_entry& c) noexcept {
+    if (used_slots() == max_resources) return no_room(c);
+    carveouts_[carveout_count_++] = {
+        c.index(),
+        {c.da(), c.pa(), c.len(), 1, allocation_purpose::carveout, c.index()},
+        {},
+        false};
+    return {};
+  }
+
+  result<void> map_devmem(Platform& platform, const mutable_devmem_entry& d) noexcept {
+    if constexpr (platform_maps_devmem<Platform>) {
+      if (used_slots() == max_resources) return no_room(d);
+      const devmem_request request{d.da(), d.pa(), d.len(), d.flags(), d.index()};
+      if (auto mapped = platform.map_devmem(request); !mapped) {
+        error e = mapped.error();
+        e.entry = d.index();
+        e.offset = d.offset();
+        return e;
+      }
+      devmems_[devmem_count_++] = request;
+      return {};
+    } else {
+      (void)platform;
+      return error{errc::devmem_unsupported, d.offset(), d.index(), d.da()};
+    }
+  }
+
+  result<void> locate_trace(Platform& platform, const mutable_trace_entry& t) noexcept {
+    if (used_slots() == max_resources) return no_room(t);
+    const auto buffer = platform.da_to_va(t.da(), t.len());
+    if (buffer.size() < t.len() || (t.len() != 0 && buffer.empty()))
+      return error{errc::trace_not_mapped, t.offset() + layout::trace::da, t.index(), t.da()};
+    traces_[trace_count_++] = {t.index(), buffer.first(t.len())};
+    return {};
+  }
+
+  result<void> add_vdev(Platform& platform, const mutable_vdev_entry& v) noexcept {
+    if (vdev_count_ == max_vdevs) return no_room(v);
+    for (std::uint32_t k = 0; k < v.num_of_vrings(); ++k) {
+      if (used_slots() == max_resources) return no_room(v);
+      const auto vring = v.vring(k);
+      const std::size_t vring_at = v.offset() + layout::vdev::vrings + k * layout::vring::size;
+      const std::uint64_t bytes = round_up(vring_size(vring.num(), vring.align()),
+                                           page_size_of<Platform>());
+      if (bytes > 0xFFFFFFFFu)
+        return error{errc::out_of_memory, vring_at + layout::vring::num, v.index(), vring.num()};
+      const auto notifyid = notify_ids_.take();
+      if (!notifyid)
+        return error{errc::out_of_memory, vring_at + layout::vring::notifyid, v.index(),
+                     Limits::max_notify_ids};
+      // Recorded before allocating, so that release() gives the id back if allocation fails.
+      vring_record& record = vrings_[vring_count_++];
+      record = {v.index(), k, *notifyid, {}};
+      auto region = platform.allocate({vring.da(), fw_rsc_addr_any, static_cast<std::size_t>(bytes),
+                                       vring.align(), allocation_purpose::vring, v.index()});
+      if (!region) {
+        error e = region.error();
+        e.entry = v.index();
+        e.offset = vring_at + layout::vring::da;
+        return e;
+      }
+      record.region = *region;
+      vring.set_notifyid(*notifyid);
+    }
+    vdevs_[vdev_count_++] = {v.index(), v.id(), 0, 0};
+    return {};
+  }
+
+  result<void> hand_vendor(Platform& platform, const mutable_vendor_entry& v) noexcept {
+    vendor_outcome outcome = vendor_outcome::ignored;
+    if constexpr (platform_handles_vendor<Platform>) outcome = platform.handle_vendor(vendor_entry(
+        basic_byte_view<const std::byte>(v.bytes()), v.index(), v.offset()));
+    else (void)platform;
+    if (outcome == vendor_outcome::failed)
+      return error{errc::vendor_resource_failed, v.offset(), v.index(), v.type_id()};
+    if (outcome == vendor_outcome::ignored)
+      warnings_.add({errc::vendor_resource_ignored, v.offset(), v.index(), v.type_id()});
+    return {};
+  }
+
+  std::array<carveout_record, max_resources> carveouts_{};
+  std::array<vring_record, max_resources> vrings_{};
+  std::array<trace_record, max_resources> traces_{};
+  std::array<devmem_request, max_resources> devmems_{};
+  std::array<vdev_record, max_vdevs> vdevs_{};
+  std::size_t carveout_count_ = 0, vring_count_ = 0, trace_count_ = 0, devmem_count_ = 0,
+              vdev_count_ = 0;
+  notify_id_pool<Limits::max_notify_ids> notify_ids_{};
+  warning_list<16> warnings_{};
+};
+
+}  // namespace rproc
+
+// rproc/snapshot.hpp
+// The clean copy: the firmware's table as it was at attach, before any host write, written back
+// at detach so that a re-attach finds the table exactly as the firmware wrote it (SPEC section 4,
+// Linux 5.13). The restore writes only the bytes that differ, and first checks that the bytes the
+// host never writes are still those of the snapshot: if the firmware changed its table while the
+// host held it, the caller decides instead of having the firmware's change silently overwritten.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+namespace rproc {
+
+// Calls f(offset, length) for every field a host writes into a live table (SPEC section 3): each
+// carveout's da, pa and len; each vring's da and notifyid; each vdev's gfeatures and status.
+template <class Byte, class F>
+constexpr void for_each_host_field(const basic_table_view<Byte>& table, F&& f) {
+  for (const auto entry : table) {
+    const std::size_t at = entry.offset();
+    switch (entry.kind()) {
+      case entry_kind::carveout:
+        f(at + layout::carveout::da, std::size_t{12});  // da, pa, len
+        break;
+      case entry_kind::vdev: {
+        const auto vdev = *entry.template as<basic_vdev_entry<Byte>>();
+        f(at + layout::vdev::gfeatures, std::size_t{4});
+        f(at + layout::vdev::status, std::size_t{1});
+        for (std::size_t k = 0; k < vdev.num_of_vrings(); ++k) {
+          const std::size_t vring = at + layout::vdev::vrings + k * layout::vring::size;
+          f(vring + layout::vring::da, std::size_t{4});
+          f(vring + layout::vring::notifyid, std::size_t{4});
+        }
+        break;
+      }
+      default: break;
+    }
+  }
+}
+
+// What to do when the firmware changed bytes of its table that the host never writes.
+enum class on_remote_change : std::uint8_t {
+  fail,                 // write nothing; the caller gets table_changed_by_remote and decides
+  restore_anyway,       // write the whole clean copy back, the firmware's change included
+  keep_remote_changes,  // write back only the host's fields; keep what the firmware changed
+};
+
+struct restore_report {
+  std::size_t bytes_written = 0;
+  bool remote_changed = false;
+};
+
+// A clean copy in a caller's buffer (no heap). table_snapshot<N> brings its own buffer.
+class basic_table_snapshot {
+ public:
+  constexpr explicit basic_table_snapshot(std::span<std::byte> storage) noexcept
+      : storage_(storage) {}
+
+  // Copies a live table, which must be valid; nothing is kept on failure.
+  constexpr result<void> take(std::span<const std::byte> live, endian order,
+                              parse_options options = {}) noexcept {
+    clear();
+    if (live.size() > storage_.size())
+      return error{errc::snapshot_too_small, 0, std::nullopt, live.size()};
+    if (const auto parsed = parse_table(live, order, options); !parsed) return parsed.error();
+    for (std::size_t i = 0; i < live.size(); ++i) storage_[i] = live[i];
+    size_ = live.size();
+    order_ = order;
+    taken_ = true;
+    return {};
+  }
+
+  constexpr bool has_value() const noexcept { return taken_; }
+  constexpr void clear() noexcept {
+    taken_ = false;
+    size_ = 0;
+  }
+  constexpr std::span<const std::byte> bytes() const noexcept {
+    return std::span<const std::byte>(storage_).first(size_);
+  }
+  constexpr endian order() const noexcept { return order_; }
+  // The snapshot as a table (it was valid when taken).
+  constexpr table_view table() const noexcept {
+    return parse_table(bytes(), order_).value_or(table_view{});
+  }
+
+  // The first byte, outside the host's fields, where `live` differs from the snapshot.
+  constexpr std::optional<std::size_t> first_remote_change(
+      std::span<const std::byte> live) const noexcept {
+    if (!taken_) return std::nullopt;
+    if (live.size() != size_) return live.size() < size_ ? live.size() : size_;
+    const table_view clean = table();
+    for (std::size_t i = 0; i < size_; ++i)
+      if (live[i] != storage_[i] && !is_host_byte(clean, i)) return i;
+    return std::nullopt;
+  }
+
+  // Writes the snapshot back over `live`, only where they differ. With on_remote_change::fail, a
+  // change by the remote outside the host's fields writes nothing and is table_changed_by_remote
+  // (offset: the first changed byte).
+  constexpr result<restore_report> restore(std::span<std::byte> live,
+                                           on_remote_change policy) const noexcept {
+    if (!taken_) return error{errc::invalid_state, 0, std::nullopt, 0};
+    if (live.size() != size_)
+      return error{errc::table_changed_by_remote, live.size() < size_ ? live.size() : size_,
+                   std::nullopt, live.size()};
+    restore_report report{};
+    if (const auto changed = first_remote_change(live)) {
+      report.remote_changed = true;
+      if (policy == on_remote_change::fail)
+        return error{errc::table_changed_by_remote, *changed, std::nullopt,
+                     std::to_integer<std::uint64_t>(live[*changed])};
+    }
+    const table_view clean = table();
+    const bool only_host_fields = report.remote_changed && policy == on_remote_change::keep_remote_changes;
+    for (std::size_t i = 0; i < size_; ++i) {
+      if (live[i] == storage_[i] || (only_host_fields && !is_host_byte(clean, i))) continue;
+      live[i] = storage_[i];
+      ++report.bytes_written;
+    }
+    return report;
+  }
+
+ private:
+  // Asked only for bytes that differ, which are few (the host's writes), so walking the entries
+  // each time costs less than keeping a mask of the whole table.
+  static constexpr bool is_host_byte(const table_view& clean, std::size_t i) noexcept {
+    bool host = false;
+    for_each_host_field(clean, [&](std::size_t at, std::size_t len) {
+      host = host || (i >= at && i - at < len);
+    });
+    return host;
+  }
+
+  std::span<std::byte> storage_;
+  std::size_t size_ = 0;
+  endian order_ = endian::little;
+  bool taken_ = false;
+};
+
+template <std::size_t Capacity>
+class table_snapshot : public basic_table_snapshot {
+ public:
+  constexpr table_snapshot() noexcept : basic_table_snapshot(buffer_) {}
+  table_snapshot(const table_snapshot&) = delete;  // the base views buffer_
+  table_snapshot& operator=(const table_snapshot&) = delete;
+
+ private:
+  std::array<std::byte, Capacity> buffer_{};
+};
+
+}  // namespace rproc
+
+// rproc/lifecycle.hpp
+// The lifecycle of a remote processor (SPEC section 4): start and stop firmware, attach to
+// firmware that someone else started, detach from it while it keeps running, and re-attach
+// cleanly, because the table the firmware wrote is saved at attach and written back at detach.
+//
+//   rproc::processor<board_platform> proc(board);        // the host's record of one remote
+//   auto detached = proc.claim<rproc::detached>().value(); // typed handle: remote<P, detached>
+//   auto attaching = std::move(detached).attach();
+//   if (!attaching) { /* attaching.error(); std::move(attaching).previous() is still detached */ }
+//   auto attached = std::move(attaching).value();          // remote<P, attached>
+//   auto detached_again = std::move(attached).detach().value();
+//
+// A transition exists only where it is legal and the platform can carry it out; otherwise the
+// call does not compile and the compiler names the rule (a deleted overload whose last parameter
+// type spells it, e.g. detach_is_only_legal_on_an_attached_remote). A transition that fails at
+// run time gives back the error and the handle in its old state, with every resource released
+// and the firmware's table as it was. rproc::machine is the same for states known at run time.
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace rproc {
+
+// Linux's numbering of remoteproc states (since v5.13).
+enum class state : std::uint8_t {
+  offline = 0,
+  suspended = 1,
+  running = 2,
+  crashed = 3,
+  deleted = 4,
+  attached = 5,
+  detached = 6,
+};
+
+constexpr std::string_view to_string(state s) noexcept {
+  switch (s) {
+    case state::offline: return "offline";
+    case state::suspended: return "suspended";
+    case state::running: return "running";
+    case state::crashed: return "crashed";
+    case state::deleted: return "deleted";
+    case state::attached: return "attached";
+    case state::detached: return "detached";
+  }
+  return "invalid";
+}
+
+// The states of the typed handle.
+struct offline {
+  static constexpr state value = state::offline;
+};
+struct running {
+  static constexpr state value = state::running;
+};
+struct attached {
+  static constexpr state value = state::attached;
+};
+struct detached {
+  static constexpr state value = state::detached;
+};
+
+// What start() needs of a firmware image (rproc::elf_image provides it).
+struct image_table {
+  std::span<const std::byte> bytes{};
+  endian order = endian::little;
+  std::uint64_t da = 0;  // where the firmware expects its table (the section's sh_addr)
+};
+
+// A device-address translation handed to an image's loader, without templates or a heap.
+class address_translator {
+ public:
+  template <class F>
+    requires std::is_invocable_r_v<std::span<std::byte>, F&, std::uint64_t, std::size_t>
+  explicit address_translator(F& f) noexcept
+      : context_(&f), call_([](void* c, std::uint64_t da, std::size_t len) {
+          return (*static_cast<F*>(c))(da, len);
+        }) {}
+  std::span<std::byte> operator()(std::uint64_t da, std::size_t len) const {
+    return call_(context_, da, len);
+  }
+
+ private:
+  void* context_;
+  std::span<std::byte> (*call_)(void*, std::uint64_t, std::size_t);
+};
+
+template <class I>
+concept bootable_image = requires(const I& image, const address_translator& translate) {
+  { image.boot_address() } -> std::convertible_to<std::uint64_t>;
+  // The image's table, or nothing when it has none.
+  { image.table() } -> std::same_as<result<std::optional<image_table>>>;
+  // Loads every segment through `translate`, writing nothing unless all of them fit.
+  { image.load(translate) } -> std::same_as<result<void>>;
+};
+
+// The choice made at detach when the firmware changed its table while the host held it.
+struct detach_options {
+  on_remote_change remote_change = on_remote_change::fail;
+};
+
+template <platform Platform, class State>
+class remote;
+template <platform Platform>
+class machine;
+namespace detail {
+template <platform Platform>
+class claim;
+}  // namespace detail
+
+// The host's record of one remote processor: its state, the host's cached copy of the table,
+// the clean copy (only where the platform can detach), and every resource held, in fixed
+// capacities. It outlives the handles it gives out; destroying it releases the remote as Linux
+// does when the host side goes away: an attached remote is detached (it keeps running), a
+// running one stopped.
+template <platform Platform>
+class processor {
+ public:
+  using platform_type = Platform;
+  using limits = typename limits_of<Platform>::type;
+  static constexpr bool keeps_clean_copy = platform_can_detach<Platform>;
+
+  explicit processor(Platform& platform) noexcept : platform_(&platform) {
+    if constexpr (platform_reports_running<Platform>)
+      if (platform.is_running()) state_ = state::detached;
+  }
+  processor(const processor&) = delete;
+  processor& operator=(const processor&) = delete;
+  ~processor() { release(); }
+
+  state current_state() const noexcept { return state_; }
+  Platform& platform() const noexcept { return *platform_; }
+
+  // The table the host writes to: the firmware's own while running or attached, otherwise the
+  // host's cached copy. Nothing when the firmware has no table.
+  std::optional<table_view> table() const noexcept {
+    if (table_size_ == 0) return std::nullopt;
+    const auto parsed = parse_table(current_bytes(), order_, {});
+    if (!parsed) return std::nullopt;
+    return *parsed;
+  }
+  // The host's cached copy (at start: the image's table; after detach or stop: the last live
+  // table, with the host's release writes).
+  std::optional<table_view> cached_table() const noexcept {
+    if (table_size_ == 0) return std::nullopt;
+    const auto parsed = parse_table(std::span<const std::byte>(cache_).first(table_size_), order_);
+    if (!parsed) return std::nullopt;
+    return *parsed;
+  }
+  // The clean copy taken at the last attach (only for platforms that can detach).
+  const basic_table_snapshot* clean_copy() const noexcept {
+    if constexpr (keeps_clean_copy) return clean_.has_value() ? &clean_ : nullptr;
+    else return nullptr;
+  }
+  const resource_set<Platform, limits>& resources() const noexcept { return resources_; }
+  std::span<const warning> warnings() const noexcept { return resources_.warnings().items(); }
+  // What the last detach wrote back into the firmware's table.
+  const restore_report& last_restore() const noexcept { return last_restore_; }
+
+  // A typed handle for the current state; one handle at a time.
+  template <class State>
+  result<remote<Platform, State>> claim() noexcept {
+    if (claimed_) return error{errc::busy, 0, std::nullopt, 0};
+    if (state_ != State::value)
+      return error{errc::invalid_state, 0, std::nullopt, static_cast<std::uint64_t>(state_)};
+    claimed_ = true;
+    return remote<Platform, State>(this);
+  }
+
+  // The host side goes away: detach an attached remote where the platform can (it keeps
+  // running), otherwise stop it; stop a running one. Errors cannot be reported here; the state
+  // says what happened.
+  void release() noexcept {
+    if (state_ == state::attached) {
+      if constexpr (platform_can_detach<Platform>)
+        if (disconnect({on_remote_change::restore_anyway})) return;
+      if constexpr (platform_can_stop<Platform>) (void)shutdown();
+    } else if (state_ == state::running || state_ == state::crashed) {
+      if constexpr (platform_can_stop<Platform>) (void)shutdown();
+    }
+  }
+
+ private:
+  template <rproc::platform, class>
+  friend class remote;
+  template <rproc::platform>
+  friend class machine;
+  template <rproc::platform, class, class>
+  friend class transition;
+  template <rproc::platform>
+  friend class detail::claim;
+
+  std::span<std::byte> cache_bytes() noexcept { return std::span(cache_).first(table_size_); }
+  std::span<const std::byte> current_bytes() const noexcept {
+    if (on_live_) return live_;
+    return std::span<const std::byte>(cache_).first(table_size_);
+  }
+  std::optional<mutable_table_view> current_table() noexcept {
+    if (table_size_ == 0) return std::nullopt;
+    const auto parsed = parse_mutable_table(on_live_ ? live_ : cache_bytes(), order_);
+    if (!parsed) return std::nullopt;
+    return *parsed;
+  }
+  std::optional<mutable_table_view> cache_table() noexcept {
+    if (table_size_ == 0) return std::nullopt;
+    const auto parsed = parse_mutable_table(cache_bytes(), order_);
+    if (!parsed) return std::nullopt;
+    return *parsed;
+  }
+  static void copy_differing(std::span<const std::byte> from, std::span<std::byte> to) noexcept {
+    for (std::size_t i = 0; i < from.size() && i < to.size(); ++i)
+      if (to[i] != from[i]) to[i] = from[i];
+  }
+  result<void> prepare() noexcept {
+    if constexpr (platform_has_prepare<Platform>) return platform_->prepare();
+    else return {};
+  }
+  void unprepare() noexcept {
+    if constexpr (platform_has_prepare<Platform>) platform_->unprepare();
+  }
+
+  // offline -> running (Linux's rproc_fw_boot + rproc_start order).
+  template <bootable_image Image>
+  result<void> boot(const Image& image) noexcept
+    requires platform_can_start<Platform>
+  {
+    if (state_ != state::offline)
+      return error{errc::invalid_state, 0, std::nullopt, static_cast<std::uint64_t>(state_)};
+    const auto located = image.table();
+    if (!located) return located.error();
+    table_size_ = 0;
+    on_live_ = false;
+    live_ = {};
+    if (*located) {
+      const image_table& t = **located;
+      if (t.bytes.size() > cache_.size())
+        return error{errc::table_too_large, 0, std::nullopt, t.bytes.size()};
+      if (const auto parsed = parse_table(t.bytes, t.order); !parsed) return parsed.error();
+      for (std::size_t i = 0; i < t.bytes.size(); ++i) cache_[i] = t.bytes[i];
+      table_size_ = t.bytes.size();
+      order_ = t.order;
+    } else if (!table_optional<Platform>()) {
+      return error{errc::no_resource_table, 0, std::nullopt, 0};
+    }
+    if (auto prepared = prepare(); !prepared) return prepared;
+
+    const auto fail = [&](const error& e) -> result<void> {
+      on_live_ = false;  // release writes go to the host's copy, not to the loaded image
+      resources_.release(*platform_, cache_table());
+      unprepare();
+      return e;
+    };
+    if (const auto cache = cache_table()) {
+      if (auto handled = resources_.handle(*platform_, *cache); !handled) return fail(handled.error());
+      if (auto allocated = resources_.allocate_carveouts(*platform_, *cache); !allocated)
+        return fail(allocated.error());
+    }
+    auto translate = [this](std::uint64_t da, std::size_t len) {
+      return platform_->da_to_va(da, len);
+    };
+    if (auto loaded = image.load(address_translator(translate)); !loaded)
+      return fail(loaded.error());
+    if (table_size_ != 0) {
+      const auto& t = **located;
+      const auto loaded_table = platform_->da_to_va(t.da, table_size_);
+      if (loaded_table.size() >= table_size_) {
+        live_ = loaded_table.first(table_size_);
+        copy_differing(cache_bytes(), live_);
+        on_live_ = true;
+      } else if (host_writes_anything()) {
+        // Linux would go on with its cache, and the firmware would never see the host's values.
+        return fail({errc::table_not_mapped, 0, std::nullopt, t.da});
+      }
+    }
+    if (auto started = platform_->start(image.boot_address()); !started)
+      return fail(started.error());
+    if (const auto current = current_table()) resources_.start_virtio(*platform_, *current);
+    state_ = state::running;
+    return {};
+  }
+
+  bool host_writes_anything() const noexcept {
+    bool any = false;
+    if (const auto t = cached_table())
+      for_each_host_field(*t, [&](std::size_t, std::size_t) { any = true; });
+    return any;
+  }
+
+  // running or attached (or crashed) -> offline.
+  result<void> shutdown() noexcept
+    requires platform_can_stop<Platform>
+  {
+    if (state_ != state::running && state_ != state::attached && state_ != state::crashed)
+      return error{errc::invalid_state, 0, std::nullopt, static_cast<std::uint64_t>(state_)};
+    const bool was_live = on_live_;
+    if (const auto current = current_table()) resources_.stop_virtio(*current);
+    if (on_live_) {
+      copy_differing(live_, cache_bytes());  // the host goes back to its own copy
+      on_live_ = false;
+    }
+    if (auto stopped = platform_->stop(); !stopped) {
+      on_live_ = was_live;
+      if (const auto current = current_table()) resources_.resume_virtio(*current);
+      return stopped;
+    }
+    resources_.release(*platform_, cache_table());
+    unprepare();
+    if constexpr (keeps_clean_copy) clean_.clear();
+    live_ = {};
+    state_ = state::offline;
+    return {};
+  }
+
+  // detached -> attached.
+  result<void> connect() noexcept
+    requires platform_can_attach<Platform>
+  {
+    if (state_ != state::detached)
+      return error{errc::invalid_state, 0, std::nullopt, static_cast<std::uint64_t>(state_)};
+    if (auto prepared = prepare(); !prepared) return prepared;
+    auto location = platform_->loaded_table();
+    if (!location) {
+      unprepare();
+      return location.error();
+    }
+    const std::span<std::byte> live = location->bytes;
+    if (live.size() > cache_.size()) {
+      unprepare();
+      return error{errc::table_too_large, 0, std::nullopt, live.size()};
+    }
+    if (const auto parsed = parse_table(live, location->order); !parsed) {
+      unprepare();
+      return parsed.error();
+    }
+    // The cache keeps the table as found until the attach is complete: a failure writes it back.
+    live_ = live;
+    order_ = location->order;
+    table_size_ = live.size();
+    for (std::size_t i = 0; i < live.size(); ++i) cache_[i] = live[i];
+    on_live_ = true;
+    if constexpr (keeps_clean_copy) (void)clean_.take(live, order_);
+
+    const auto fail = [&](const error& e) -> result<void> {
+      resources_.release(*platform_, std::nullopt);
+      copy_differing(cache_bytes(), live_);
+      on_live_ = false;
+      live_ = {};
+      if constexpr (keeps_clean_copy) clean_.clear();
+      unprepare();
+      return e;
+    };
+    const auto table = *current_table();
+    if (auto handled = resources_.handle(*platform_, table); !handled) return fail(handled.error());
+    if (auto allocated = resources_.allocate_carveouts(*platform_, table); !allocated)
+      return fail(allocated.error());
+    if constexpr (platform_has_attach_notification<Platform>)
+      if (auto told = platform_->attach(); !told) return fail(told.error());
+    resources_.start_virtio(*platform_, table);
+    state_ = state::attached;
+    return {};
+  }
+
+  // attached (or crashed from attached) -> detached; the core keeps running.
+  result<void> disconnect(const detach_options& options) noexcept
+    requires platform_can_detach<Platform>
+  {
+    if (state_ != state::attached && state_ != state::crashed)
+      return error{errc::invalid_state, 0, std::nullopt, static_cast<std::uint64_t>(state_)};
+    if (!on_live_ || !clean_.has_value())
+      return error{errc::invalid_state, 0, std::nullopt, static_cast<std::uint64_t>(state_)};
+    if (options.remote_change == on_remote_change::fail)
+      if (const auto changed = clean_.first_remote_change(live_))
+        return error{errc::table_changed_by_remote, *changed, std::nullopt,
+                     std::to_integer<std::uint64_t>(live_[*changed])};
+    const auto live = *current_table();
+    resources_.stop_virtio(live);
+    copy_differing(live_, cache_bytes());  // the host's writes go to its own copy from now on
+    on_live_ = false;
+    const auto restored = clean_.restore(live_, options.remote_change);
+    if (!restored) {  // cannot happen after the check above; keep the table as the host had it
+      copy_differing(cache_bytes(), live_);
+      on_live_ = true;
+      resources_.resume_virtio(live);
+      return restored.error();
+    }
+    if (auto told = platform_->detach(); !told) {
+      copy_differing(cache_bytes(), live_);
+      on_live_ = true;
+      resources_.resume_virtio(live);
+      return told.error();
+    }
+    last_restore_ = *restored;
+    resources_.release(*platform_, cache_table());
+    unprepare();
+    clean_.clear();
+    live_ = {};
+    state_ = state::detached;
+    return {};
+  }
+
+  Platform* platform_;
+  state state_ = state::offline;
+  state crashed_from_ = state::offline;
+  bool claimed_ = false;
+  bool on_live_ = false;
+  endian order_ = endian::little;
+  std::size_t table_size_ = 0;
+  std::span<std::byte> live_{};
+  std::array<std::byte, limits::max_table_size> cache_{};
+  struct no_clean_copy {};
+  [[no_unique_address]] std::conditional_t<keeps_clean_copy, table_snapshot<limits::max_table_size>,
+                                           no_clean_copy>
+      clean_{};
+  resource_set<Platform, limits> resources_{};
+  restore_report last_restore_{};
+};
+
+// Tags whose names are the compiler's message when a transition is not legal.
+struct start_is_only_legal_on_an_offline_remote {};
+struct start_needs_a_platform_that_can_start_the_core {};
+struct stop_is_only_legal_on_a_running_or_attached_remote {};
+struct stop_needs_a_platform_that_can_stop_the_core {};
+struct attach_is_only_legal_on_a_detached_remote {};
+struct attach_needs_a_platform_that_reports_the_loaded_table {};
+struct detach_is_only_legal_on_an_attached_remote {};
+struct detach_needs_a_platform_that_can_detach {};
+struct kick_is_only_legal_on_a_running_or_attached_remote {};
+struct a_transition_consumes_its_handle_call_it_on_std_move_of_the_handle {};
+
+namespace detail {
+// Owns the claim on a processor: moving hands it on, destroying it gives it back.
+template <platform Platform>
+class claim {
+ public:
+  constexpr claim() noexcept = default;
+  explicit constexpr claim(processor<Platform>* p) noexcept : processor_(p) {}
+  claim(claim&& other) noexcept : processor_(std::exchange(other.processor_, nullptr)) {}
+  claim& operator=(claim&& other) noexcept {
+    if (this != &other) {
+      drop();
+      processor_ = std::exchange(other.processor_, nullptr);
+    }
+    return *this;
+  }
+  ~claim() { drop(); }
+  processor<Platform>* get() const noexcept { return processor_; }
+  processor<Platform>* hand_over() noexcept { return std::exchange(processor_, nullptr); }
+
+ private:
+  void drop() noexcept {
+    if (processor_ != nullptr) processor_->claimed_ = false;
+    processor_ = nullptr;
+  }
+  processor<Platform>* processor_ = nullptr;
+};
+}  // namespace detail
+
+// The outcome of a transition: the handle in the next state, or the error and the handle back
+// in the state it had.
+template <platform Platform, class Next, class Previous>
+class [[nodiscard]] transition {
+ public:
+  bool has_value() const noexcept { return !error_; }
+  explicit operator bool() const noexcept { return has_value(); }
+  const rproc::error& error() const noexcept {
+    if (!error_) detail::bad_result_access();
+    return *error_;
+  }
+  remote<Platform, Next> value() && noexcept {
+    if (error_) detail::bad_result_access();
+    return remote<Platform, Next>(claim_.hand_over());
+  }
+  remote<Platform, Previous> previous() && noexcept {
+    if (!error_) detail::bad_result_access();
+    return remote<Platform, Previous>(claim_.hand_over());
+  }
+
+ private:
+  template <rproc::platform, class>
+  friend class remote;
+  transition(processor<Platform>* p, const result<void>& outcome) noexcept : claim_(p) {
+    if (!outcome) error_ = outcome.error();
+  }
+  detail::claim<Platform> claim_;
+  std::optional<rproc::error> error_;
+};
+
+// A remote processor in a state known at compile time.
+template <platform Platform, class State>
+class [[nodiscard]] remote {
+  static constexpr bool is_offline = std::is_same_v<State, offline>;
+  static constexpr bool is_running = std::is_same_v<State, running>;
+  static constexpr bool is_attached = std::is_same_v<State, attached>;
+  static constexpr bool is_detached = std::is_same_v<State, detached>;
+  static_assert(is_offline || is_running || is_attached || is_detached,
+                "rproc::remote's State is rproc::offline, running, attached or detached");
+
+ public:
+  using platform_type = Platform;
+  using state_type = State;
+  static constexpr state value = State::value;
+
+  remote(remote&&) noexcept = default;
+  remote& operator=(remote&&) noexcept = default;
+
+  // What the handle refers to (its table, resources, warnings, platform).
+  const rproc::processor<Platform>& processor() const noexcept { return *claim_.get(); }
+  Platform& platform() const noexcept { return claim_.get()->platform(); }
+
+  // offline -> running. On failure: offline, nothing held.
+  template <bootable_image Image>
+  transition<Platform, running, offline> start(const Image& image) &&
+    requires(is_offline && platform_can_start<Platform>)
+  {
+    auto* p = claim_.hand_over();
+    return {p, p->boot(image)};
+  }
+  template <class Image>
+  void start(const Image&, start_is_only_legal_on_an_offline_remote = {}) &&
+    requires(!is_offline)
+  = delete;
+  template <class Image>
+  void start(const Image&, start_needs_a_platform_that_can_start_the_core = {}) &&
+    requires(is_offline && !platform_can_start<Platform>)
+  = delete;
+  template <class Image>
+  void start(const Image&, a_transition_consumes_its_handle_call_it_on_std_move_of_the_handle = {}) &
+      = delete;
+
+  // running -> offline; attached -> offline. On failure: the old state, virtio as it was.
+  transition<Platform, offline, State> stop() &&
+    requires((is_running || is_attached) && platform_can_stop<Platform>)
+  {
+    auto* p = claim_.hand_over();
+    return {p, p->shutdown()};
+  }
+  void stop(stop_is_only_legal_on_a_running_or_attached_remote = {}) &&
+    requires(!is_running && !is_attached)
+  = delete;
+  void stop(stop_needs_a_platform_that_can_stop_the_core = {}) &&
+    requires((is_running || is_attached) && !platform_can_stop<Platform>)
+  = delete;
+  void stop(a_transition_consumes_its_handle_call_it_on_std_move_of_the_handle = {}) & = delete;
+
+  // detached -> attached. On failure: detached, nothing held, the firmware's table as it was.
+  transition<Platform, attached, detached> attach() &&
+    requires(is_detached && platform_can_attach<Platform>)
+  {
+    auto* p = claim_.hand_over();
+    return {p, p->connect()};
+  }
+  void attach(attach_is_only_legal_on_a_detached_remote = {}) &&
+    requires(!is_detached)
+  = delete;
+  void attach(attach_needs_a_platform_that_reports_the_loaded_table = {}) &&
+    requires(is_detached && !platform_can_attach<Platform>)
+  = delete;
+  void attach(a_transition_consumes_its_handle_call_it_on_std_move_of_the_handle = {}) & = delete;
+
+  // attached -> detached: the clean copy is written back and the core keeps running. On failure
+  // (the firmware changed its table and options say fail; the platform refused): attached, as
+  // it was.
+  transition<Platform, detached, attached> detach(detach_options options = {}) &&
+    requires(is_attached && platform_can_detach<Platform>)
+  {
+    auto* p = claim_.hand_over();
+    return {p, p->disconnect(options)};
+  }
+  void detach(detach_options = {}, detach_is_only_legal_on_an_attached_remote = {}) &&
+    requires(!is_attached)
+  = delete;
+  void detach(detach_options = {}, detach_needs_a_platform_that_can_detach = {}) &&
+    requires(is_attached && !platform_can_detach<Platform>)
+  = delete;
+  void detach(detach_options, a_transition_consumes_its_handle_call_it_on_std_move_of_the_handle) & =
+      delete;
+  void detach() & = delete;
+
+  // Notifies the remote that vring `notifyid` has work.
+  result<void> kick(std::uint32_t notifyid) const
+    requires((is_running || is_attached) && platform_can_kick<Platform>)
+  {
+    return claim_.get()->platform().kick(notifyid);
+  }
+  void kick(std::uint32_t, kick_is_only_legal_on_a_running_or_attached_remote = {}) const
+    requires(!is_running && !is_attached)
+  = delete;
+
+ private:
+  friend class rproc::processor<Platform>;
+  template <rproc::platform, class, class>
+  friend class transition;
+  explicit remote(rproc::processor<Platform>* p) noexcept : claim_(p) {}
+  detail::claim<Platform> claim_;
+};
+
+// A remote whose state is known only at run time, driven by Linux's sysfs commands; built on
+// the same operations as the typed handle.
+template <platform Platform>
+class machine {
+ public:
+  explicit machine(Platform& platform) noexcept : processor_(platform) {}
+
+  // The firmware image that `start` boots and recovery reloads; it must outlive its use.
+  template <bootable_image Image>
+  void set_firmware(const Image& image) noexcept {
+    image_ = &image;
+    boot_ = [](rproc::processor<Platform>& p, const void* i) -> result<void> {
+      if constexpr (platform_can_start<Platform>) return p.boot(*static_cast<const Image*>(i));
+      else return error{errc::invalid_state, 0, std::nullopt, 0};
+    };
+  }
+
+  state current_state() const noexcept { return processor_.current_state(); }
+  const rproc::processor<Platform>& processor() const noexcept { return processor_; }
+  Platform& platform() const noexcept { return processor_.platform(); }
+
+  // "start": boots an offline remote, attaches a detached one; busy while running, attached or
+  // crashed (recovery is the way out of crashed).
+  result<void> start() noexcept {
+    switch (processor_.current_state()) {
+      case state::offline:
+        if (boot_ == nullptr) return invalid();  // no firmware to boot: set_firmware first
+        return boot_(processor_, image_);
+      case state::detached:
+        if constexpr (platform_can_attach<Platform>) return processor_.connect();
+        else return invalid();
+      case state::running:
+      case state::attached:
+      case state::crashed: return error{errc::busy, 0, std::nullopt, state_number()};
+      default: return invalid();
+    }
+  }
+  // "stop": only from running or attached.
+  result<void> stop() noexcept {
+    const state s = processor_.current_state();
+    if (s != state::running && s != state::attached) return invalid();
+    if constexpr (platform_can_stop<Platform>) return processor_.shutdown();
+    else return invalid();
+  }
+  // "detach": only from attached, and only where the platform can detach.
+  result<void> detach(detach_options options = {}) noexcept {
+    if (processor_.current_state() != state::attached) return invalid();
+    if constexpr (platform_can_detach<Platform>) return processor_.disconnect(options);
+    else return invalid();
+  }
+  // The text commands of Linux's sysfs `state` file.
+  result<void> command(std::string_view text) noexcept {
+    if (text == "start") return start();
+    if (text == "stop") return stop();
+    if (text == "detach") return detach();
+    return error{errc::invalid_state, 0, std::nullopt, 0};
+  }
+
+  // A crash report moves any state but offline and crashed to crashed.
+  void report_crash() noexcept {
+    const state s = processor_.current_state();
+    if (s == state::offline || s == state::crashed) return;
+    processor_.crashed_from_ = s;
+    processor_.state_ = state::crashed;
+  }
+  // Recovery: detach and attach again where the platform declares attach_on_recovery, else stop
+  // (as crashed) and start again from the image.
+  result<void> recover() noexcept {
+    if (processor_.current_state() != state::crashed) return invalid();
+    if constexpr (attaches_on_recovery<Platform>() && platform_can_detach<Platform>) {
+      if (processor_.crashed_from_ == state::attached) {
+        if (auto d = processor_.disconnect({on_remote_change::restore_anyway}); !d) return d;
+        return processor_.connect();
+      }
+    }
+    if constexpr (platform_can_stop<Platform>) {
+      if (auto s = processor_.shutdown(); !s) return s;
+      if (boot_ == nullptr) return invalid();
+      return boot_(processor_, image_);
+    } else {
+      return invalid();
+    }
+  }
+
+ private:
+  std::uint64_t state_number() const noexcept {
+    return static_cast<std::uint64_t>(processor_.current_state());
+  }
+  result<void> invalid() const noexcept {
+    return error{errc::invalid_state, 0, std::nullopt, state_number()};
+  }
+
+  rproc::processor<Platform> processor_;
+  const void* image_ = nullptr;
+  result<void> (*boot_)(rproc::processor<Platform>&, const void*) = nullptr;
+};
+
+}  // namespace rproc
+
+// rproc/sim.hpp
+// A simulated remote processor, to test code that drives rproc without hardware: device memory
+// with an allocator, a firmware model that behaves like real rpmsg firmware, counters of every
+// operation, and fault injection (make the k-th operation fail).
+//
+// The firmware model: started by the host or by a "boot loader", it keeps its table in device
+// memory, asks FW_RSC_ADDR_ANY for its vrings, waits for DRIVER_OK before it uses them (checking
+// that the host gave every vring a real address), goes back to waiting when the status is reset
+// or the host detaches, and keeps running across a detach. Call run_firmware() to let it look
+// at its table (kick() does too).
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+namespace rproc::sim {
+
+// What the simulated platform can do: each missing capability removes the operation, so the
+// lifecycle drops the transitions that need it.
+struct features {
+  bool can_start = true;
+  bool can_stop = true;
+  bool can_attach = true;
+  bool can_detach = true;
+  bool maps_devmem = true;
+  bool attach_on_recovery = false;
+  bool table_optional = false;
+};
+
+// Device memory beside the pool: where fixed carveouts, trace buffers or a table may lie.
+// Without backing bytes, it can be allocated but not read or written by the host.
+struct window {
+  std::uint64_t da = 0;
+  std::size_t len = 0;
+  std::span<std::byte> backing{};
+  bool allocatable = true;
+};
+
+struct counters {
+  std::uint64_t operations = 0;  // failable operations, the ones fault injection counts
+  std::uint64_t faults_injected = 0;
+  std::uint64_t allocations = 0, releases = 0;
+  std::uint64_t devmem_maps = 0, devmem_unmaps = 0;
+  std::uint64_t starts = 0, stops = 0, attaches = 0, detaches = 0;
+  std::uint64_t prepares = 0, unprepares = 0, kicks = 0, translations = 0;
+  std::size_t outstanding_allocations = 0;
+  std::size_t outstanding_bytes = 0;
+  std::size_t outstanding_devmem = 0;
+};
+
+enum class firmware_phase : std::uint8_t { off, waiting, connected };
+
+struct vring_seen {
+  std::uint32_t da = 0;
+  std::uint32_t notifyid = 0;
+};
+
+// What the firmware model has done and seen.
+struct firmware_record {
+  firmware_phase phase = firmware_phase::off;
+  std::uint64_t boot_address = 0;
+  std::uint32_t connections = 0;   // times it saw DRIVER_OK with every vring at a real address
+  std::uint32_t refused = 0;       // times it saw DRIVER_OK with a vring it could not use
+  std::uint32_t resets = 0;        // times it saw its status reset while connected
+  std::uint32_t detach_notices = 0;
+  std::uint32_t attaches_seen = 0;
+  std::uint32_t pristine_at_attach = 0;  // attaches that found the table as the firmware wrote it
+  std::array<vring_seen, 2> last_vrings{};
+  std::uint32_t last_vring_count = 0;
+};
+
+// Device memory: a pool at pool_base from which the host allocates (carveouts, vrings), the
+// firmware's own RAM at firmware_ram_base (where images load and tables live; only fixed
+// addresses are allocated there), and up to 8 windows added by the user.
+template <features Features = features{}, std::size_t PoolSize = 256 * 1024,
+          std::size_t FirmwareRamSize = 64 * 1024>
+class basic_platform {
+ public:
+  static constexpr std::uint32_t pool_base = 0x10000000u;
+  static constexpr std::uint32_t firmware_ram_base = 0x20000000u;
+  static constexpr std::size_t page_size = 4096;
+  static constexpr bool attach_on_recovery = Features.attach_on_recovery;
+  static constexpr bool table_optional = Features.table_optional;
+  static constexpr std::size_t max_allocations = 64;
+  static constexpr std::size_t max_windows = 8;
+  static constexpr std::size_t max_table_size = 4096;
+
+  basic_platform() = default;
+  basic_platform(const basic_platform&) = delete;
+  basic_platform& operator=(const basic_platform&) = delete;
+
+  // ---- set-up and observation (not platform operations) ----
+
+  const counters& stats() const noexcept { return counters_; }
+  const firmware_record& firmware() const noexcept { return firmware_; }
+  bool is_running() const noexcept { return running_; }
+
+  // The n-th failable operation from now fails (n = 1: the next one); 0 cancels.
+  void fail_operation(std::uint64_t n) noexcept {
+    fail_at_ = n == 0 ? 0 : counters_.operations + n;
+  }
+
+  bool add_window(const window& w) noexcept {
+    if (window_count_ == max_windows || w.len == 0) return false;
+    if (!w.backing.empty() && w.backing.size() < w.len) return false;
+    windows_[window_count_++] = w;
+    return true;
+  }
+
+  // A boot loader started the firmware: its table is at `table_da`, the core runs, and the host
+  // will find it detached.
+  result<void> boot_loader_start(std::span<const std::byte> table, std::uint64_t table_da,
+                                 endian order = endian::little,
+                                 std::uint64_t boot_address = 0) noexcept {
+    if (table.size() > max_table_size)
+      return error{errc::table_too_large, 0, std::nullopt, table.size()};
+    const auto at = translate(table_da, table.size());
+    if (at.size() < table.size() || table.empty())
+      return error{errc::table_not_mapped, 0, std::nullopt, table_da};
+    for (std::size_t i = 0; i < table.size(); ++i) at[i] = table[i];
+    set_firmware_table(table_da, table.size(), order);
+    running_ = true;
+    firmware_.phase = firmware_phase::waiting;
+    firmware_.boot_address = boot_address;
+    return {};
+  }
+
+  // Where the firmware keeps its table when the host boots it (the image's sh_addr); the bytes
+  // there when the core starts are the ones the firmware calls its own.
+  void set_firmware_table(std::uint64_t da, std::size_t size, endian order) noexcept {
+    table_da_ = da;
+    table_size_ = size < max_table_size ? size : max_table_size;
+    order_ = order;
+    remember_original();
+  }
+
+  // The firmware's table in device memory, as the firmware sees it.
+  std::span<std::byte> firmware_table() noexcept { return translate(table_da_, table_size_); }
+  // Whether it holds exactly the bytes the firmware wrote.
+  bool table_is_original() noexcept {
+    const auto live = firmware_table();
+    if (live.size() != table_size_ || table_size_ == 0) return false;
+    for (std::size_t i = 0; i < table_size_; ++i)
+      if (live[i] != original_[i]) return false;
+    return true;
+  }
+  // The firmware changes its own table (to test what the host does about it).
+  void firmware_writes(std::size_t offset, std::byte value) noexcept {
+    const auto live = firmware_table();
+    if (offset < live.size()) {
+      live[offset] = value;
+      original_[offset] = value;
+    }
+  }
+
+  // Lets the firmware look at its table and react.
+  void run_firmware() noexcept {
+    if (!running_ || firmware_.phase == firmware_phase::off || table_size_ == 0) return;
+    const auto parsed = parse_table(firmware_table(), order_);
+    if (!parsed) return;
+    for (const auto entry : *parsed) {
+      const auto vdev = entry.template as<vdev_entry>();
+      if (!vdev) continue;
+      if (vdev->status() == 0 && firmware_.phase == firmware_phase::connected) {
+        firmware_.phase = firmware_phase::waiting;
+        ++firmware_.resets;
+      }
+      if ((vdev->status() & virtio::status_driver_ok) == 0 ||
+          firmware_.phase == firmware_phase::connected)
+        continue;
+      bool usable = true;
+      firmware_.last_vring_count = 0;
+      for (const auto vring : vdev->vrings()) {
+        const std::uint64_t bytes = vring_size(vring.num(), vring.align());
+        usable = usable && vring.da() != fw_rsc_addr_any &&
+                 translate(vring.da(), static_cast<std::size_t>(bytes)).size() == bytes;
+        if (firmware_.last_vring_count < 2)
+          firmware_.last_vrings[firmware_.last_vring_count++] = {vring.da(), vring.notifyid()};
+      }
+      if (usable) {
+        firmware_.phase = firmware_phase::connected;
+        ++firmware_.connections;
+      } else {
+        ++firmware_.refused;
+      }
+      break;  // the model serves the first vdev, as rpmsg firmware does
+    }
+  }
+
+  // ---- the platform operations ----
+
+  std::span<std::byte> da_to_va(std::uint64_t da, std::size_t len) noexcept {
+    ++counters_.translations;
+    if (inject()) return {};
+    return translate(da, len);
+  }
+
+  result<memory_region> allocate(const allocation_request& request) noexcept {
+    if (inject()) return error{errc::out_of_memory, 0, std::nullopt, request.len};
+    if (allocation_count_ == max_allocations || request.len == 0)
+      return error{errc::out_of_memory, 0, std::nullopt, request.len};
+    std::optional<std::uint64_t> da;
+    if (request.da != fw_rsc_addr_any) {
+      if (fits_fixed(request.da, request.len)) da = request.da;
+    } else {
+      da = first_fit(request.len, request.align > page_size ? request.align : page_size);
+    }
+    if (!da) return error{errc::out_of_memory, 0, std::nullopt, request.len};
+    allocations_[allocation_count_++] = {*da, request.len};
+    ++counters_.allocations;
+    ++counters_.outstanding_allocations;
+    counters_.outstanding_bytes += request.len;
+    const auto da32 = static_cast<std::uint32_t>(*da);
+    return memory_region{da32, request.pa == fw_rsc_addr_any ? da32 : request.pa, request.len,
+                         translate(*da, request.len)};
+  }
+
+  void release(const memory_region& region) noexcept {
+    for (std::size_t i = 0; i < allocation_count_; ++i) {
+      if (allocations_[i].da != region.da || allocations_[i].len != region.len) continue;
+      allocations_[i] = allocations_[--allocation_count_];
+      ++counters_.releases;
+      --counters_.outstanding_allocations;
+      counters_.outstanding_bytes -= region.len;
+      return;
+    }
+  }
+
+  result<void> map_devmem(const devmem_request& request) noexcept
+    requires(Features.maps_devmem)
+  {
+    if (inject()) return failure();
+    ++counters_.devmem_maps;
+    ++counters_.outstanding_devmem;
+    (void)request;
+    return {};
+  }
+  void unmap_devmem(const devmem_request&) noexcept
+    requires(Features.maps_devmem)
+  {
+    ++counters_.devmem_unmaps;
+    --counters_.outstanding_devmem;
+  }
+
+  result<void> prepare() noexcept {
+    if (inject()) return failure();
+    ++counters_.prepares;
+    return {};
+  }
+  void unprepare() noexcept { ++counters_.unprepares; }
+
+  result<void> start(std::uint64_t boot_address) noexcept
+    requires(Features.can_start)
+  {
+    if (inject()) return failure();
+    ++counters_.starts;
+    remember_original();
+    running_ = true;
+    firmware_.phase = firmware_phase::waiting;
+    firmware_.boot_address = boot_address;
+    return {};
+  }
+
+  result<void> stop() noexcept
+    requires(Features.can_stop)
+  {
+    if (inject()) return failure();
+    ++counters_.stops;
+    running_ = false;
+    firmware_.phase = firmware_phase::off;
+    return {};
+  }
+
+  result<table_location> loaded_table() noexcept
+    requires(Features.can_attach)
+  {
+    if (inject()) return error{errc::platform_failure, 0, std::nullopt, 0};
+    if (!running_ || table_size_ == 0) return error{errc::no_resource_table, 0, std::nullopt, 0};
+    ++firmware_.attaches_seen;
+    if (table_is_original()) ++firmware_.pristine_at_attach;
+    return table_location{firmware_table(), order_};
+  }
+
+  result<void> attach() noexcept
+    requires(Features.can_attach)
+  {
+    if (inject()) return failure();
+    ++counters_.attaches;
+    return {};
+  }
+
+  result<void> detach() noexcept
+    requires(Features.can_detach && Features.can_attach)
+  {
+    if (inject()) return failure();
+    ++counters_.detaches;
+    ++firmware_.detach_notices;
+    // Told of the detach, the firmware waits for the next attach, as after the boot loader.
+    firmware_.phase = firmware_phase::waiting;
+    return {};
+  }
+
+  result<void> kick(std::uint32_t) noexcept {
+    if (inject()) return failure();
+    ++counters_.kicks;
+    run_firmware();
+    return {};
+  }
+
+ private:
+  struct allocation {
+    std::uint64_t da = 0;
+    std::size_t len = 0;
+  };
+
+  bool inject() noexcept {
+    ++counters_.operations;
+    if (fail_at_ == 0 || counters_.operations != fail_at_) return false;
+    ++counters_.faults_injected;
+    fail_at_ = 0;
+    return true;
+  }
+  static constexpr error failure() noexcept { return {errc::platform_failure, 0, std::nullopt, 0}; }
+
+  static constexpr bool inside(std::uint64_t base, std::size_t size, std::uint64_t da,
+                               std::size_t len) noexcept {
+    return da >= base && da - base <= size && len <= size - (da - base);
+  }
+
+  std::span<std::byte> translate(std::uint64_t da, std::size_t len) noexcept {
+    if (inside(pool_base, PoolSize, da, len))
+      return std::span(pool_).subspan(static_cast<std::size_t>(da - pool_base), len);
+    if (inside(firmware_ram_base, FirmwareRamSize, da, len))
+      return std::span(firmware_ram_).subspan(static_cast<std::size_t>(da - firmware_ram_base), len);
+    for (std::size_t i = 0; i < window_count_; ++i) {
+      const window& w = windows_[i];
+      if (!w.backing.empty() && inside(w.da, w.len, da, len))
+        return w.backing.subspan(static_cast<std::size_t>(da - w.da), len);
+    }
+    return {};
+  }
+
+  bool overlaps_allocation(std::uint64_t da, std::size_t len) const noexcept {
+    for (std::size_t i = 0; i < allocation_count_; ++i) {
+      const allocation& a = allocations_[i];
+      if (da < a.da + a.len && a.da < da + len) return true;
+    }
+    return false;
+  }
+
+  bool fits_fixed(std::uint64_t da, std::size_t len) const noexcept {
+    bool in_memory =
+        inside(pool_base, PoolSize, da, len) || inside(firmware_ram_base, FirmwareRamSize, da, len);
+    for (std::size_t i = 0; i < window_count_ && !in_memory; ++i)
+      in_memory = windows_[i].allocatable && inside(windows_[i].da, windows_[i].len, da, len);
+    return in_memory && !overlaps_allocation(da, len);
+  }
+
+  std::optional<std::uint64_t> first_fit(std::size_t len, std::size_t align) const noexcept {
+    for (std::uint64_t da = pool_base; inside(pool_base, PoolSize, da, len);
+         da += align) {
+      if (!overlaps_allocation(da, len)) return da;
+    }
+    return std::nullopt;
+  }
+
+  void remember_original() noexcept {
+    const auto live = firmware_table();
+    for (std::size_t i = 0; i < live.size() && i < original_.size(); ++i) original_[i] = live[i];
+  }
+
+  std::array<std::byte, PoolSize> pool_{};
+  std::array<std::byte, FirmwareRamSize> firmware_ram_{};
+  std::array<window, max_windows> windows_{};
+  std::size_t window_count_ = 0;
+  std::array<allocation, max_allocations> allocations_{};
+  std::size_t allocation_count_ = 0;
+  counters counters_{};
+  std::uint64_t fail_at_ = 0;
+  bool running_ = false;
+  std::uint64_t table_da_ = 0;
+  std::size_t table_size_ = 0;
+  endian order_ = endian::little;
+  std::array<std::byte, max_table_size> original_{};
+  firmware_record firmware_{};
+};
+
+using platform = basic_platform<>;
+
+}  // namespace rproc::sim
 
 // rproc/firmware.hpp
 // The firmware side: beside its table (builder.hpp), a firmware waits until the host's virtio

@@ -1,5 +1,6 @@
 // The whole freestanding core of rproc in one include: the byte accessor, errors, the table and
-// its entries, the builder, the ELF reader and the firmware side. None of it needs a heap,
+// its entries, the builder, the ELF reader, the lifecycle (platform concept, resources, clean
+// copy, typed handles and runtime machine), the simulated platform and the firmware side. None of it needs a heap,
 // exceptions or RTTI; the optional integrations (fmt.hpp) stay out.
 #pragma once
 
@@ -9,4 +10,9 @@
 #include "table.hpp"
 #include "builder.hpp"
 #include "elf.hpp"
+#include "platform.hpp"
+#include "resources.hpp"
+#include "snapshot.hpp"
+#include "lifecycle.hpp"
+#include "sim.hpp"
 #include "firmware.hpp"
