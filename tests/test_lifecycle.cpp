@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "elf_fixtures.hpp"
 #include "lifecycle_support.hpp"
 
 namespace {
@@ -438,4 +439,72 @@ TEST_CASE("releasing the host detaches an attached remote, which keeps running",
   CHECK(board->table_is_original());
   CHECK(board->stats().outstanding_allocations == 0);
   CHECK(board->firmware().detach_notices == 1);
+}
+
+TEMPLATE_TEST_CASE_SIG("an ELF image starts in its own class and byte order", "[lifecycle][elf]",
+                       ((std::uint8_t Class, rproc::endian Order), Class, Order),
+                       (rproc::elf::class32, rproc::endian::little),
+                       (rproc::elf::class32, rproc::endian::big),
+                       (rproc::elf::class64, rproc::endian::little),
+                       (rproc::elf::class64, rproc::endian::big)) {
+  using sample = fx::sample<Class, Order>;
+  const auto file = test::bytes_of(sample::image);
+  const auto image = rproc::read_elf(file).value();
+
+  auto board = std::make_unique<board_t>();
+  std::vector<std::byte> text(0x1000), table(0x1000), trace(0x1000);
+  REQUIRE(board->add_window({fx::text_address, text.size(), text, false}));
+  REQUIRE(board->add_window({fx::table_address, table.size(), table, false}));
+  REQUIRE(board->add_window({0x20000, trace.size(), trace, false}));
+  board->set_firmware_table(fx::table_address, fx::sample_table_size, Order);
+
+  proc_t proc(*board);
+  auto running = std::move(proc.claim<rproc::offline>().value()).start(image).value();
+  CHECK(board->firmware().boot_address == fx::entry_point);
+  // .text copied, then zero-filled to p_memsz.
+  CHECK(text[0] == std::byte{1});
+  CHECK(text[fx::text_size - 1] == std::byte{fx::text_size});
+  CHECK(text[fx::text_size] == std::byte{0});
+  // The host's values are in the firmware's table, in the image's byte order.
+  const auto live = rproc::parse_table(std::span(table).first(fx::sample_table_size), Order).value();
+  const auto vdev = live[0].template as<rproc::vdev_entry>().value();
+  CHECK(vdev.vring(0).notifyid() == 0u);
+  CHECK(vdev.vring(1).notifyid() == 1u);
+  CHECK(vdev.vring(0).da() >= board_t::pool_base);
+  CHECK(vdev.status() == 0x0F);
+  CHECK_FALSE(rproc::parse_table(std::span(table).first(fx::sample_table_size),
+                                 Order == rproc::endian::big ? rproc::endian::little
+                                                             : rproc::endian::big));
+  board->run_firmware();
+  CHECK(board->firmware().phase == rproc::sim::firmware_phase::connected);
+  auto offline = std::move(running).stop().value();
+  CHECK(board->stats().outstanding_allocations == 0);
+}
+
+TEST_CASE("fault injection while starting an ELF image: nothing is loaded half", "[lifecycle][elf][faults]") {
+  using sample = fx::sample<rproc::elf::class32, rproc::endian::little>;
+  const auto file = test::bytes_of(sample::image);
+  const auto image = rproc::read_elf(file).value();
+  for (std::uint64_t k = 1;; ++k) {
+    INFO("failing operation " << k);
+    auto board = std::make_unique<board_t>();
+    std::vector<std::byte> text(0x1000), table(0x1000), trace(0x1000);
+    REQUIRE(board->add_window({fx::text_address, text.size(), text, false}));
+    REQUIRE(board->add_window({fx::table_address, table.size(), table, false}));
+    REQUIRE(board->add_window({0x20000, trace.size(), trace, false}));
+    proc_t proc(*board);
+    board->fail_operation(k);
+    auto t = std::move(proc.claim<rproc::offline>().value()).start(image);
+    if (board->stats().faults_injected == 0) {
+      REQUIRE(t.has_value());
+      break;
+    }
+    REQUIRE_FALSE(t.has_value());
+    CHECK(proc.current_state() == rproc::state::offline);
+    CHECK(board->stats().outstanding_allocations == 0);
+    // Either both segments were loaded or neither.
+    const bool text_loaded = text[0] == std::byte{1};
+    const bool table_loaded = table[0] == std::byte{1};
+    CHECK(text_loaded == table_loaded);
+  }
 }

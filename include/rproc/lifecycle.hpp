@@ -27,6 +27,7 @@
 #include <utility>
 
 #include "bytes.hpp"
+#include "elf.hpp"
 #include "entries.hpp"
 #include "error.hpp"
 #include "platform.hpp"
@@ -107,6 +108,37 @@ concept bootable_image = requires(const I& image, const address_translator& tran
   // Loads every segment through `translate`, writing nothing unless all of them fit.
   { image.load(translate) } -> std::same_as<result<void>>;
 };
+
+// An ELF firmware image as start() reads it: the entry point, the `.resource_table` section
+// (parsed in the image's byte order, expected by the firmware at its sh_addr), the PT_LOAD
+// segments. A remote<P, offline> starts an rproc::elf_image directly.
+class elf_firmware {
+ public:
+  explicit constexpr elf_firmware(const elf_image& image, parse_options options = {}) noexcept
+      : image_(&image), options_(options) {}
+  constexpr std::uint64_t boot_address() const noexcept { return image_->entry(); }
+  constexpr result<std::optional<image_table>> table() const noexcept {
+    const auto found = image_->resource_table(options_);
+    if (!found) return found.error();
+    if (!*found) return std::optional<image_table>{};
+    const auto& t = **found;
+    return std::optional<image_table>{image_table{t.table.bytes().bytes(), t.table.order(), t.address}};
+  }
+  result<void> load(const address_translator& translate) const noexcept {
+    return load_segments(*image_, [&](std::uint64_t da, std::size_t len) {
+      const auto target = translate(da, len);
+      return target.size() < len ? std::optional<std::span<std::byte>>{}
+                                 : std::optional<std::span<std::byte>>{target};
+    });
+  }
+
+ private:
+  const elf_image* image_;
+  parse_options options_;
+};
+
+template <class I>
+concept firmware_image = bootable_image<I> || std::same_as<I, elf_image>;
 
 // The choice made at detach when the firmware changed its table while the host held it.
 struct detach_options {
@@ -233,6 +265,13 @@ class processor {
     if constexpr (platform_has_prepare<Platform>) platform_->unprepare();
   }
 
+  template <firmware_image Image>
+  result<void> boot(const Image& image) noexcept
+    requires(platform_can_start<Platform> && std::same_as<Image, elf_image>)
+  {
+    return boot(elf_firmware(image));
+  }
+
   // offline -> running (Linux's rproc_fw_boot + rproc_start order).
   template <bootable_image Image>
   result<void> boot(const Image& image) noexcept
@@ -269,8 +308,21 @@ class processor {
       if (auto allocated = resources_.allocate_carveouts(*platform_, *cache); !allocated)
         return fail(allocated.error());
     }
-    auto translate = [this](std::uint64_t da, std::size_t len) {
-      return platform_->da_to_va(da, len);
+    // A loader may translate a segment twice (check, then copy); asking the platform once per
+    // range keeps both answers the same even when a translation fails.
+    struct translation {
+      std::uint64_t da;
+      std::size_t len;
+      std::span<std::byte> target;
+    };
+    std::array<translation, 16> asked{};
+    std::size_t asked_count = 0;
+    auto translate = [&](std::uint64_t da, std::size_t len) {
+      for (std::size_t i = 0; i < asked_count; ++i)
+        if (asked[i].da == da && asked[i].len == len) return asked[i].target;
+      const auto target = platform_->da_to_va(da, len);
+      if (asked_count < asked.size()) asked[asked_count++] = {da, len, target};
+      return target;
     };
     if (auto loaded = image.load(address_translator(translate)); !loaded)
       return fail(loaded.error());
@@ -522,7 +574,7 @@ class [[nodiscard]] remote {
   Platform& platform() const noexcept { return claim_.get()->platform(); }
 
   // offline -> running. On failure: offline, nothing held.
-  template <bootable_image Image>
+  template <firmware_image Image>
   transition<Platform, running, offline> start(const Image& image) &&
     requires(is_offline && platform_can_start<Platform>)
   {
@@ -616,7 +668,7 @@ class machine {
   explicit machine(Platform& platform) noexcept : processor_(platform) {}
 
   // The firmware image that `start` boots and recovery reloads; it must outlive its use.
-  template <bootable_image Image>
+  template <firmware_image Image>
   void set_firmware(const Image& image) noexcept {
     image_ = &image;
     boot_ = [](rproc::processor<Platform>& p, const void* i) -> result<void> {
