@@ -459,7 +459,7 @@ TEMPLATE_TEST_CASE("segments are copied and zero-filled byte by byte", "[elf][lo
   const auto image = rproc::read_elf(copy);
   REQUIRE(image);
   REQUIRE(rproc::load_segments(*image, t));
-  CHECK(calls == 4);  // two segments, translated twice each
+  CHECK(calls == 2);  // two segments, each translated once
   for (std::size_t i = 0; i < tcm.size(); ++i) {
     INFO("tcm byte " << i);
     const std::byte want = i < 32 ? std::byte(i + 1) : i < 48 ? std::byte{0} : std::byte{0xAA};
@@ -550,5 +550,110 @@ TEMPLATE_TEST_CASE("an image without PT_LOAD segments cannot be loaded", "[elf][
   REQUIRE(image);
   const translation<1> text_only{{region{fx::text_address, ram}}, &calls};
   CHECK(rproc::load_segments(*image, text_only));
-  CHECK(calls == 2);
+  CHECK(calls == 1);
+}
+
+TEMPLATE_TEST_CASE("a translation that fails at its k-th call writes nothing, for every k",
+                   "[elf][load]", le32, be64) {
+  using S = TestType;
+  const auto image = rproc::read_elf(S::image);
+  REQUIRE(image);
+  for (int k = 1; k <= 2; ++k) {
+    INFO("failing call " << k);
+    std::vector<std::byte> tcm(64, std::byte{0xAA});
+    std::vector<std::byte> sram(256, std::byte{0xAA});
+    const auto untouched = tcm;
+    const auto untouched_sram = sram;
+    int calls = 0;
+    const translation<2> t{{region{fx::text_address, tcm}, region{fx::table_address, sram}}};
+    const auto flaky = [&](std::uint64_t da, std::size_t length)
+        -> std::optional<std::span<std::byte>> {
+      if (++calls == k) return std::nullopt;
+      return t(da, length);
+    };
+    const auto loaded = rproc::load_segments(*image, flaky);
+    REQUIRE_FALSE(loaded);
+    CHECK(loaded.error().code == rproc::errc::segment_not_mapped);
+    CHECK(loaded.error().offset == S::at.phdr(k == 1 ? 0 : 2));
+    CHECK(tcm == untouched);
+    CHECK(sram == untouched_sram);
+  }
+}
+
+TEST_CASE("more loadable segments than load_segments remembers", "[elf][load]") {
+  // The program header table moved to the end of the file and grown to 70 PT_LOAD segments, each
+  // one byte of .text at its own address, then one byte of zero fill.
+  using S = le32;
+  constexpr std::size_t count = rproc::load_segments_capacity + 6;
+  std::vector<std::byte> bytes(S::image.begin(), S::image.end());
+  const std::size_t phoff = bytes.size();
+  bytes.resize(phoff + count * S::elf.phdr_size);
+  rproc::mutable_byte_view w(bytes, endian::little);
+  REQUIRE(w.write_u32(S::elf.e_phoff, static_cast<std::uint32_t>(phoff)));
+  REQUIRE(w.write<std::uint16_t>(S::elf.e_phnum, count));
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t p = phoff + i * S::elf.phdr_size;
+    REQUIRE(w.write_u32(p + S::elf.p_type, rproc::elf::pt_load));
+    REQUIRE(w.write_u32(p + S::elf.p_offset, static_cast<std::uint32_t>(S::at.text_offset + i % 32)));
+    REQUIRE(w.write_u32(p + S::elf.p_paddr, static_cast<std::uint32_t>(0x1000 + 2 * i)));
+    REQUIRE(w.write_u32(p + S::elf.p_filesz, 1));
+    REQUIRE(w.write_u32(p + S::elf.p_memsz, 2));
+  }
+  const auto image = rproc::read_elf(bytes);
+  REQUIRE(image);
+  std::vector<std::byte> ram(2 * count, std::byte{0xAA});
+  int calls = 0;
+  const translation<1> t{{region{0x1000, ram}}, &calls};
+  REQUIRE(rproc::load_segments(*image, t));
+  CHECK(calls == static_cast<int>(count + 6));  // the 6 past the capacity are asked again
+  for (std::size_t i = 0; i < count; ++i) {
+    CHECK(ram[2 * i] == std::byte(i % 32 + 1));
+    CHECK(ram[2 * i + 1] == std::byte{0});
+  }
+}
+
+// The shape the lifecycle's start() uses: boot_address(), table(), load() with a translation
+// that answers with a span (empty when the range does not translate).
+struct span_translator {
+  std::span<std::byte> memory;
+  std::uint64_t base;
+  std::span<std::byte> operator()(std::uint64_t da, std::size_t length) const {
+    if (da < base || da - base + length > memory.size()) return {};
+    return memory.subspan(static_cast<std::size_t>(da - base), length);
+  }
+};
+static_assert(rproc::address_translation<const span_translator>);
+
+TEMPLATE_TEST_CASE("what the lifecycle asks of an image", "[elf][load]", le32, be64) {
+  using S = TestType;
+  const auto image = rproc::read_elf(S::image);
+  REQUIRE(image);
+  CHECK(image->boot_address() == fx::entry_point);
+  const auto table = image->table();
+  REQUIRE(table);
+  REQUIRE(*table);
+  CHECK((*table)->da == fx::table_address);
+  CHECK((*table)->order == image->order());
+  CHECK((*table)->bytes.data() == S::image.data() + S::at.table_offset);
+  CHECK((*table)->bytes.size() == fx::sample_table_size);
+
+  std::vector<std::byte> ram(0x1200, std::byte{0xAA});
+  CHECK(image->load(span_translator{ram, 0x1000}));
+  CHECK(ram[0] == std::byte{1});
+  CHECK(ram[0x1000] == S::image[S::at.table_offset]);
+  std::vector<std::byte> small(0x100, std::byte{0xAA});
+  const auto refused = image->load(span_translator{small, 0x1000});
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == rproc::errc::segment_not_mapped);
+  CHECK(std::all_of(small.begin(), small.end(), [](std::byte b) { return b == std::byte{0xAA}; }));
+
+  // No table, and a bad table at its file offset.
+  const auto none = rproc::read_elf(S::with_word(S::at.shdr(2) + S::elf.sh_size, 0));
+  REQUIRE(none);
+  CHECK(none->table());
+  CHECK_FALSE(*none->table());
+  const auto bad = rproc::read_elf(S::with_u32(S::at.table_offset, 2));
+  REQUIRE(bad);
+  REQUIRE_FALSE(bad->table());
+  CHECK(bad->table().error().offset == S::at.table_offset);
 }

@@ -12,6 +12,7 @@
 // expressions, no heap, no exceptions.
 #pragma once
 
+#include <array>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -163,6 +164,14 @@ struct elf_resource_table {
   std::uint32_t section_index = 0;
 };
 
+// What starting the firmware needs of its table (SPEC section 4): the section's bytes, the
+// image's byte order, and the device address where the firmware expects its copy (sh_addr).
+struct elf_image_table {
+  std::span<const std::byte> bytes{};
+  endian order = endian::little;
+  std::uint64_t da = 0;
+};
+
 class elf_image;
 constexpr result<elf_image> read_elf(std::span<const std::byte> file) noexcept;
 
@@ -205,6 +214,7 @@ class elf_image {
   constexpr std::uint32_t flags() const noexcept { return u32_at(layout().e_flags); }
   // The boot address (e_entry).
   constexpr std::uint64_t entry() const noexcept { return word_at(layout().e_entry); }
+  constexpr std::uint64_t boot_address() const noexcept { return entry(); }
 
   // Every program header, in file order (PT_LOAD and the others).
   constexpr elf_segment_range segments() const noexcept;
@@ -247,6 +257,20 @@ class elf_image {
     }
     return std::optional<elf_resource_table>{elf_resource_table{*parsed, s->addr, at, s->index}};
   }
+
+  // The same for the lifecycle: the table checked (faults at file offsets), then only its bytes,
+  // byte order and device address.
+  constexpr result<std::optional<elf_image_table>> table(parse_options options = {}) const noexcept {
+    const auto found = resource_table(options);
+    if (!found) return found.error();
+    if (!*found) return std::optional<elf_image_table>{};
+    const table_view& t = (*found)->table;
+    return std::optional<elf_image_table>{elf_image_table{t.bytes().bytes(), t.order(), (*found)->address}};
+  }
+
+  // load_segments(*this, da_to_va).
+  template <class Translate>
+  constexpr result<void> load(Translate&& da_to_va) const;
 
  private:
   friend constexpr result<elf_image> read_elf(std::span<const std::byte> file) noexcept;
@@ -453,10 +477,12 @@ constexpr result<elf_image> read_elf(std::span<const std::byte> file) noexcept {
 }
 
 // A device address translation: given a device address and a length, the writable host memory
-// for exactly that range (at least `length` bytes), or std::nullopt when it does not translate.
+// for that range, either as std::optional (std::nullopt: it does not translate) or as a span
+// (shorter than `length`, empty for instance: it does not translate).
 template <class F>
 concept address_translation = requires(F& f, std::uint64_t da, std::size_t length) {
-  { f(da, length) } -> std::convertible_to<std::optional<std::span<std::byte>>>;
+  requires std::convertible_to<decltype(f(da, length)), std::optional<std::span<std::byte>>> ||
+               std::convertible_to<decltype(f(da, length)), std::span<std::byte>>;
 };
 
 namespace detail {
@@ -485,20 +511,30 @@ constexpr std::optional<std::span<std::byte>> segment_target(const elf_segment& 
     if (s.memsz > SIZE_MAX) return std::nullopt;  // a 32-bit host cannot hold it
   }
   const auto length = static_cast<std::size_t>(s.memsz);
-  const std::optional<std::span<std::byte>> target = da_to_va(s.paddr, length);
+  std::optional<std::span<std::byte>> target;
+  if constexpr (std::convertible_to<decltype(da_to_va(s.paddr, length)),
+                                    std::optional<std::span<std::byte>>>)
+    target = da_to_va(s.paddr, length);
+  else
+    target = std::span<std::byte>(da_to_va(s.paddr, length));
   if (!target || target->size() < length) return std::nullopt;
   return target->first(length);
 }
 
 }  // namespace detail
 
+// How many segments load_segments remembers the translation of between checking and writing.
+// Each segment's translation is asked for once; in an image with more loadable segments than
+// this, those after the first 64 are asked for again when written (give such an image a
+// translation that answers the same twice).
+inline constexpr std::size_t load_segments_capacity = 64;
+
 // Loads every PT_LOAD segment of `image` at its p_paddr, in file order: p_filesz bytes copied,
 // then zeros up to p_memsz (segments with p_memsz 0 are skipped, as in Linux). Every segment is
 // translated and checked before the first byte is written, so a failure writes nothing:
 // elf_no_loadable_segments (offset of e_phnum) when there is no PT_LOAD segment at all;
 // segment_not_mapped (offset of the program header, value p_paddr) when a segment's range does not
-// translate or translates to fewer than p_memsz bytes. `da_to_va` is called twice per segment and
-// must give the same answer both times.
+// translate or translates to fewer than p_memsz bytes.
 template <class Translate>
   requires address_translation<std::remove_reference_t<Translate>>
 constexpr result<void> load_segments(const elf_image& image, Translate&& da_to_va) {
@@ -508,19 +544,36 @@ constexpr result<void> load_segments(const elf_image& image, Translate&& da_to_v
     return detail::elf_fault(errc::elf_no_loadable_segments, image.layout().e_phnum,
                              image.segment_count());
 
-  for (const elf_segment s : image.segments()) {
-    if (!s.is_load() || s.memsz == 0) continue;
-    if (!detail::segment_target(s, da_to_va))
-      return detail::elf_fault(errc::segment_not_mapped, s.header_offset, s.paddr);
-  }
+  std::array<std::span<std::byte>, load_segments_capacity> targets{};
+  std::size_t n = 0;
   for (const elf_segment s : image.segments()) {
     if (!s.is_load() || s.memsz == 0) continue;
     const auto target = detail::segment_target(s, da_to_va);
     if (!target) return detail::elf_fault(errc::segment_not_mapped, s.header_offset, s.paddr);
-    detail::copy_bytes(*target, s.contents);
-    detail::zero_bytes(target->subspan(s.contents.size()));
+    if (n < targets.size()) targets[n] = *target;
+    ++n;
+  }
+  n = 0;
+  for (const elf_segment s : image.segments()) {
+    if (!s.is_load() || s.memsz == 0) continue;
+    std::span<std::byte> target;
+    if (n < targets.size()) {
+      target = targets[n];
+    } else if (const auto again = detail::segment_target(s, da_to_va)) {
+      target = *again;
+    } else {
+      return detail::elf_fault(errc::segment_not_mapped, s.header_offset, s.paddr);
+    }
+    ++n;
+    detail::copy_bytes(target, s.contents);
+    detail::zero_bytes(target.subspan(s.contents.size()));
   }
   return {};
+}
+
+template <class Translate>
+constexpr result<void> elf_image::load(Translate&& da_to_va) const {
+  return load_segments(*this, std::forward<Translate>(da_to_va));
 }
 
 }  // namespace rproc
