@@ -5,14 +5,13 @@
 
 // The whole freestanding core of rproc in one include: the byte accessor, errors, the table and
 // its entries, the builder, the ELF reader, the lifecycle (platform concept, resources, clean
-// copy, typed handles and runtime machine), the simulated platform and the firmware side. None of it needs a heap,
-// exceptions or RTTI; the optional integrations (fmt.hpp) stay out.
+// copy, typed handles and runtime machine), the simulated platform and the firmware side. None
+// of it needs a heap, exceptions or RTTI; the optional integrations (fmt.hpp) stay out.
 
 // rproc/bytes.hpp
 // The one accessor through which rproc reads and writes a resource table or a firmware image:
 // bounds-checked, in a chosen byte order, usable in constant expressions, never a cast to a struct.
 
-#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -48,33 +47,8 @@ struct order_holder<dynamic_endian> {
   constexpr endian value() const noexcept { return order; }
 };
 
-template <class Unsigned>
-constexpr Unsigned byteswap(Unsigned v) noexcept {
-  if constexpr (sizeof(Unsigned) == 1) {
-    return v;
-  } else if constexpr (sizeof(Unsigned) == 2) {
-    return static_cast<Unsigned>((v >> 8) | (v << 8));
-  } else if constexpr (sizeof(Unsigned) == 4) {
-    return static_cast<Unsigned>((v >> 24) | ((v >> 8) & 0xFF00u) | ((v << 8) & 0xFF0000u) |
-                                 (v << 24));
-  } else {
-    static_assert(sizeof(Unsigned) == 8);
-    return static_cast<Unsigned>(
-        std::uint64_t{byteswap(static_cast<std::uint32_t>(v))} << 32 |
-        byteswap(static_cast<std::uint32_t>(v >> 32)));
-  }
-}
-
 template <class Unsigned, class Byte>
 constexpr Unsigned load(const Byte* p, endian order) noexcept {
-  // Copied whole and swapped when the orders differ, the value compiles to one load (and one
-  // bswap): GCC 12 leaves the byte-at-a-time loop below as separate loads and shifts.
-  if constexpr (endian::native == endian::little || endian::native == endian::big) {
-    std::array<std::byte, sizeof(Unsigned)> raw{};
-    for (std::size_t i = 0; i < sizeof(Unsigned); ++i) raw[i] = p[i];
-    const auto v = std::bit_cast<Unsigned>(raw);
-    return order == endian::native ? v : byteswap(v);
-  }
   Unsigned v = 0;
   if (order == endian::little) {
     for (std::size_t i = sizeof(Unsigned); i-- > 0;)
@@ -3033,37 +3007,6 @@ concept bootable_image = requires(const I& image, const address_translator& tran
   { image.load(translate) } -> std::same_as<result<void>>;
 };
 
-// An ELF firmware image as start() reads it: the entry point, the `.resource_table` section
-// (parsed in the image's byte order, expected by the firmware at its sh_addr), the PT_LOAD
-// segments. A remote<P, offline> starts an rproc::elf_image directly.
-class elf_firmware {
- public:
-  explicit constexpr elf_firmware(const elf_image& image, parse_options options = {}) noexcept
-      : image_(&image), options_(options) {}
-  constexpr std::uint64_t boot_address() const noexcept { return image_->entry(); }
-  constexpr result<std::optional<image_table>> table() const noexcept {
-    const auto found = image_->resource_table(options_);
-    if (!found) return found.error();
-    if (!*found) return std::optional<image_table>{};
-    const auto& t = **found;
-    return std::optional<image_table>{image_table{t.table.bytes().bytes(), t.table.order(), t.address}};
-  }
-  result<void> load(const address_translator& translate) const noexcept {
-    return load_segments(*image_, [&](std::uint64_t da, std::size_t len) {
-      const auto target = translate(da, len);
-      return target.size() < len ? std::optional<std::span<std::byte>>{}
-                                 : std::optional<std::span<std::byte>>{target};
-    });
-  }
-
- private:
-  const elf_image* image_;
-  parse_options options_;
-};
-
-template <class I>
-concept firmware_image = bootable_image<I> || std::same_as<I, elf_image>;
-
 // The choice made at detach when the firmware changed its table while the host held it.
 struct detach_options {
   on_remote_change remote_change = on_remote_change::fail;
@@ -3189,13 +3132,6 @@ class processor {
     if constexpr (platform_has_prepare<Platform>) platform_->unprepare();
   }
 
-  template <firmware_image Image>
-  result<void> boot(const Image& image) noexcept
-    requires(platform_can_start<Platform> && std::same_as<Image, elf_image>)
-  {
-    return boot(elf_firmware(image));
-  }
-
   // offline -> running (Linux's rproc_fw_boot + rproc_start order).
   template <bootable_image Image>
   result<void> boot(const Image& image) noexcept
@@ -3232,21 +3168,8 @@ class processor {
       if (auto allocated = resources_.allocate_carveouts(*platform_, *cache); !allocated)
         return fail(allocated.error());
     }
-    // A loader may translate a segment twice (check, then copy); asking the platform once per
-    // range keeps both answers the same even when a translation fails.
-    struct translation {
-      std::uint64_t da;
-      std::size_t len;
-      std::span<std::byte> target;
-    };
-    std::array<translation, 16> asked{};
-    std::size_t asked_count = 0;
-    auto translate = [&](std::uint64_t da, std::size_t len) {
-      for (std::size_t i = 0; i < asked_count; ++i)
-        if (asked[i].da == da && asked[i].len == len) return asked[i].target;
-      const auto target = platform_->da_to_va(da, len);
-      if (asked_count < asked.size()) asked[asked_count++] = {da, len, target};
-      return target;
+    auto translate = [this](std::uint64_t da, std::size_t len) {
+      return platform_->da_to_va(da, len);
     };
     if (auto loaded = image.load(address_translator(translate)); !loaded)
       return fail(loaded.error());
@@ -3498,7 +3421,7 @@ class [[nodiscard]] remote {
   Platform& platform() const noexcept { return claim_.get()->platform(); }
 
   // offline -> running. On failure: offline, nothing held.
-  template <firmware_image Image>
+  template <bootable_image Image>
   transition<Platform, running, offline> start(const Image& image) &&
     requires(is_offline && platform_can_start<Platform>)
   {
@@ -3592,7 +3515,7 @@ class machine {
   explicit machine(Platform& platform) noexcept : processor_(platform) {}
 
   // The firmware image that `start` boots and recovery reloads; it must outlive its use.
-  template <firmware_image Image>
+  template <bootable_image Image>
   void set_firmware(const Image& image) noexcept {
     image_ = &image;
     boot_ = [](rproc::processor<Platform>& p, const void* i) -> result<void> {

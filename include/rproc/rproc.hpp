@@ -1,7 +1,7 @@
 // The whole freestanding core of rproc in one include: the byte accessor, errors, the table and
 // its entries, the builder, the ELF reader, the lifecycle (platform concept, resources, clean
-// copy, typed handles and runtime machine), the simulated platform and the firmware side. None of it needs a heap,
-// exceptions or RTTI; the optional integrations (fmt.hpp) stay out.
+// copy, typed handles and runtime machine), the simulated platform and the firmware side. None
+// of it needs a heap, exceptions or RTTI; the optional integrations (fmt.hpp) stay out.
 #pragma once
 
 #include "bytes.hpp"
