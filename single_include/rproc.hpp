@@ -1726,6 +1726,7 @@ consteval table_image_for<Options, Entries...> make_table(const Entries&... entr
 // against the file without overflow, so hostile 64-bit values cannot wrap. Usable in constant
 // expressions, no heap, no exceptions.
 
+#include <array>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -1872,6 +1873,14 @@ struct elf_resource_table {
   std::uint32_t section_index = 0;
 };
 
+// What starting the firmware needs of its table (SPEC section 4): the section's bytes, the
+// image's byte order, and the device address where the firmware expects its copy (sh_addr).
+struct elf_image_table {
+  std::span<const std::byte> bytes{};
+  endian order = endian::little;
+  std::uint64_t da = 0;
+};
+
 class elf_image;
 constexpr result<elf_image> read_elf(std::span<const std::byte> file) noexcept;
 
@@ -1914,6 +1923,7 @@ class elf_image {
   constexpr std::uint32_t flags() const noexcept { return u32_at(layout().e_flags); }
   // The boot address (e_entry).
   constexpr std::uint64_t entry() const noexcept { return word_at(layout().e_entry); }
+  constexpr std::uint64_t boot_address() const noexcept { return entry(); }
 
   // Every program header, in file order (PT_LOAD and the others).
   constexpr elf_segment_range segments() const noexcept;
@@ -1956,6 +1966,20 @@ class elf_image {
     }
     return std::optional<elf_resource_table>{elf_resource_table{*parsed, s->addr, at, s->index}};
   }
+
+  // The same for the lifecycle: the table checked (faults at file offsets), then only its bytes,
+  // byte order and device address.
+  constexpr result<std::optional<elf_image_table>> table(parse_options options = {}) const noexcept {
+    const auto found = resource_table(options);
+    if (!found) return found.error();
+    if (!*found) return std::optional<elf_image_table>{};
+    const table_view& t = (*found)->table;
+    return std::optional<elf_image_table>{elf_image_table{t.bytes().bytes(), t.order(), (*found)->address}};
+  }
+
+  // load_segments(*this, da_to_va).
+  template <class Translate>
+  constexpr result<void> load(Translate&& da_to_va) const;
 
  private:
   friend constexpr result<elf_image> read_elf(std::span<const std::byte> file) noexcept;
@@ -2162,10 +2186,12 @@ constexpr result<elf_image> read_elf(std::span<const std::byte> file) noexcept {
 }
 
 // A device address translation: given a device address and a length, the writable host memory
-// for exactly that range (at least `length` bytes), or std::nullopt when it does not translate.
+// for that range, either as std::optional (std::nullopt: it does not translate) or as a span
+// (shorter than `length`, empty for instance: it does not translate).
 template <class F>
 concept address_translation = requires(F& f, std::uint64_t da, std::size_t length) {
-  { f(da, length) } -> std::convertible_to<std::optional<std::span<std::byte>>>;
+  requires std::convertible_to<decltype(f(da, length)), std::optional<std::span<std::byte>>> ||
+               std::convertible_to<decltype(f(da, length)), std::span<std::byte>>;
 };
 
 namespace detail {
@@ -2194,20 +2220,30 @@ constexpr std::optional<std::span<std::byte>> segment_target(const elf_segment& 
     if (s.memsz > SIZE_MAX) return std::nullopt;  // a 32-bit host cannot hold it
   }
   const auto length = static_cast<std::size_t>(s.memsz);
-  const std::optional<std::span<std::byte>> target = da_to_va(s.paddr, length);
+  std::optional<std::span<std::byte>> target;
+  if constexpr (std::convertible_to<decltype(da_to_va(s.paddr, length)),
+                                    std::optional<std::span<std::byte>>>)
+    target = da_to_va(s.paddr, length);
+  else
+    target = std::span<std::byte>(da_to_va(s.paddr, length));
   if (!target || target->size() < length) return std::nullopt;
   return target->first(length);
 }
 
 }  // namespace detail
 
+// How many segments load_segments remembers the translation of between checking and writing.
+// Each segment's translation is asked for once; in an image with more loadable segments than
+// this, those after the first 64 are asked for again when written (give such an image a
+// translation that answers the same twice).
+inline constexpr std::size_t load_segments_capacity = 64;
+
 // Loads every PT_LOAD segment of `image` at its p_paddr, in file order: p_filesz bytes copied,
 // then zeros up to p_memsz (segments with p_memsz 0 are skipped, as in Linux). Every segment is
 // translated and checked before the first byte is written, so a failure writes nothing:
 // elf_no_loadable_segments (offset of e_phnum) when there is no PT_LOAD segment at all;
 // segment_not_mapped (offset of the program header, value p_paddr) when a segment's range does not
-// translate or translates to fewer than p_memsz bytes. `da_to_va` is called twice per segment and
-// must give the same answer both times.
+// translate or translates to fewer than p_memsz bytes.
 template <class Translate>
   requires address_translation<std::remove_reference_t<Translate>>
 constexpr result<void> load_segments(const elf_image& image, Translate&& da_to_va) {
@@ -2217,19 +2253,36 @@ constexpr result<void> load_segments(const elf_image& image, Translate&& da_to_v
     return detail::elf_fault(errc::elf_no_loadable_segments, image.layout().e_phnum,
                              image.segment_count());
 
-  for (const elf_segment s : image.segments()) {
-    if (!s.is_load() || s.memsz == 0) continue;
-    if (!detail::segment_target(s, da_to_va))
-      return detail::elf_fault(errc::segment_not_mapped, s.header_offset, s.paddr);
-  }
+  std::array<std::span<std::byte>, load_segments_capacity> targets{};
+  std::size_t n = 0;
   for (const elf_segment s : image.segments()) {
     if (!s.is_load() || s.memsz == 0) continue;
     const auto target = detail::segment_target(s, da_to_va);
     if (!target) return detail::elf_fault(errc::segment_not_mapped, s.header_offset, s.paddr);
-    detail::copy_bytes(*target, s.contents);
-    detail::zero_bytes(target->subspan(s.contents.size()));
+    if (n < targets.size()) targets[n] = *target;
+    ++n;
+  }
+  n = 0;
+  for (const elf_segment s : image.segments()) {
+    if (!s.is_load() || s.memsz == 0) continue;
+    std::span<std::byte> target;
+    if (n < targets.size()) {
+      target = targets[n];
+    } else if (const auto again = detail::segment_target(s, da_to_va)) {
+      target = *again;
+    } else {
+      return detail::elf_fault(errc::segment_not_mapped, s.header_offset, s.paddr);
+    }
+    ++n;
+    detail::copy_bytes(target, s.contents);
+    detail::zero_bytes(target.subspan(s.contents.size()));
   }
   return {};
+}
+
+template <class Translate>
+constexpr result<void> elf_image::load(Translate&& da_to_va) const {
+  return load_segments(*this, std::forward<Translate>(da_to_va));
 }
 
 }  // namespace rproc
@@ -3007,6 +3060,37 @@ concept bootable_image = requires(const I& image, const address_translator& tran
   { image.load(translate) } -> std::same_as<result<void>>;
 };
 
+// An ELF firmware image as start() reads it: the entry point, the `.resource_table` section
+// (parsed in the image's byte order, expected by the firmware at its sh_addr), the PT_LOAD
+// segments. A remote<P, offline> starts an rproc::elf_image directly.
+class elf_firmware {
+ public:
+  explicit constexpr elf_firmware(const elf_image& image, parse_options options = {}) noexcept
+      : image_(&image), options_(options) {}
+  constexpr std::uint64_t boot_address() const noexcept { return image_->entry(); }
+  constexpr result<std::optional<image_table>> table() const noexcept {
+    const auto found = image_->resource_table(options_);
+    if (!found) return found.error();
+    if (!*found) return std::optional<image_table>{};
+    const auto& t = **found;
+    return std::optional<image_table>{image_table{t.table.bytes().bytes(), t.table.order(), t.address}};
+  }
+  result<void> load(const address_translator& translate) const noexcept {
+    return load_segments(*image_, [&](std::uint64_t da, std::size_t len) {
+      const auto target = translate(da, len);
+      return target.size() < len ? std::optional<std::span<std::byte>>{}
+                                 : std::optional<std::span<std::byte>>{target};
+    });
+  }
+
+ private:
+  const elf_image* image_;
+  parse_options options_;
+};
+
+template <class I>
+concept firmware_image = bootable_image<I> || std::same_as<I, elf_image>;
+
 // The choice made at detach when the firmware changed its table while the host held it.
 struct detach_options {
   on_remote_change remote_change = on_remote_change::fail;
@@ -3132,6 +3216,13 @@ class processor {
     if constexpr (platform_has_prepare<Platform>) platform_->unprepare();
   }
 
+  template <firmware_image Image>
+  result<void> boot(const Image& image) noexcept
+    requires(platform_can_start<Platform> && std::same_as<Image, elf_image>)
+  {
+    return boot(elf_firmware(image));
+  }
+
   // offline -> running (Linux's rproc_fw_boot + rproc_start order).
   template <bootable_image Image>
   result<void> boot(const Image& image) noexcept
@@ -3168,8 +3259,21 @@ class processor {
       if (auto allocated = resources_.allocate_carveouts(*platform_, *cache); !allocated)
         return fail(allocated.error());
     }
-    auto translate = [this](std::uint64_t da, std::size_t len) {
-      return platform_->da_to_va(da, len);
+    // A loader may translate a segment twice (check, then copy); asking the platform once per
+    // range keeps both answers the same even when a translation fails.
+    struct translation {
+      std::uint64_t da;
+      std::size_t len;
+      std::span<std::byte> target;
+    };
+    std::array<translation, 16> asked{};
+    std::size_t asked_count = 0;
+    auto translate = [&](std::uint64_t da, std::size_t len) {
+      for (std::size_t i = 0; i < asked_count; ++i)
+        if (asked[i].da == da && asked[i].len == len) return asked[i].target;
+      const auto target = platform_->da_to_va(da, len);
+      if (asked_count < asked.size()) asked[asked_count++] = {da, len, target};
+      return target;
     };
     if (auto loaded = image.load(address_translator(translate)); !loaded)
       return fail(loaded.error());
@@ -3421,7 +3525,7 @@ class [[nodiscard]] remote {
   Platform& platform() const noexcept { return claim_.get()->platform(); }
 
   // offline -> running. On failure: offline, nothing held.
-  template <bootable_image Image>
+  template <firmware_image Image>
   transition<Platform, running, offline> start(const Image& image) &&
     requires(is_offline && platform_can_start<Platform>)
   {
@@ -3515,7 +3619,7 @@ class machine {
   explicit machine(Platform& platform) noexcept : processor_(platform) {}
 
   // The firmware image that `start` boots and recovery reloads; it must outlive its use.
-  template <bootable_image Image>
+  template <firmware_image Image>
   void set_firmware(const Image& image) noexcept {
     image_ = &image;
     boot_ = [](rproc::processor<Platform>& p, const void* i) -> result<void> {
