@@ -5,6 +5,7 @@
 #
 #   cmake -P scripts/amalgamate.cmake                regenerate single_include/rproc.hpp
 #   cmake -DCHECK=ON -P scripts/amalgamate.cmake     fail if the committed file is out of date
+#   bash scripts/amalgamate-index.sh                 regenerate from the staged headers only
 #
 # A local include must start its line and be unconditional (not inside #if): the text is
 # inlined where the include is first met.
@@ -79,7 +80,9 @@ if(CHECK)
       set(rproc_hint " (the fresh text is in ${FRESH})")
     endif()
     message(FATAL_ERROR "${OUTPUT} is out of date with include/rproc/${rproc_hint}.\n"
-                        "Regenerate it with `cmake -P scripts/amalgamate.cmake` and commit it.")
+                        "Regenerate it with `cmake -P scripts/amalgamate.cmake` and commit it "
+                        "(in a checkout shared with others' uncommitted work: stage your headers, "
+                        "then `bash scripts/amalgamate-index.sh`).")
   endif()
   message(STATUS "${OUTPUT} is up to date")
 else()
