@@ -522,3 +522,5 @@ constexpr decltype(auto) visit(F&& f, const basic_resource_entry<Byte>& entry) {
 
 template <class Byte>
 inline constexpr bool std::ranges::enable_borrowed_range<rproc::basic_vring_range<Byte>> = true;
+template <class Byte>
+inline constexpr bool std::ranges::enable_view<rproc::basic_vring_range<Byte>> = true;

@@ -301,5 +301,12 @@ constexpr std::size_t basic_table_view<Byte>::used_bytes() const noexcept {
 
 }  // namespace rproc
 
+// The views own nothing and copy in constant time: std::ranges views, usable by value in pipes.
 template <class Byte>
 inline constexpr bool std::ranges::enable_borrowed_range<rproc::basic_table_view<Byte>> = true;
+template <class Byte>
+inline constexpr bool std::ranges::enable_view<rproc::basic_table_view<Byte>> = true;
+template <class Byte>
+inline constexpr bool std::ranges::enable_borrowed_range<rproc::detail::warning_range<Byte>> = true;
+template <class Byte>
+inline constexpr bool std::ranges::enable_view<rproc::detail::warning_range<Byte>> = true;
