@@ -426,7 +426,18 @@ constexpr message_text message(const error& e) noexcept {
       text.append(" (num_of_vrings is ").append_decimal(e.value).append(")");
       break;
     case errc::unknown_resource_type:
+    case errc::vendor_resource_ignored:
+    case errc::vendor_resource_failed:
       text.append(" (type ").append_decimal(e.value).append(")");
+      break;
+    case errc::out_of_memory:
+      text.append(" (").append_hex(e.value).append(" bytes asked)");
+      break;
+    case errc::segment_not_mapped:
+    case errc::table_not_mapped:
+    case errc::trace_not_mapped:
+    case errc::devmem_unsupported:
+      text.append(" (address ").append_hex(e.value).append(")");
       break;
     default:
       text.append(" (found ").append_hex(e.value).append(")");
