@@ -1,0 +1,123 @@
+// The README's tour, compiled and run. Each region between "// [readme:NAME]" and
+// "// [/readme:NAME]" must equal the README's ```cpp block under <!-- snippet: NAME -->
+// (checked by tests/readme_snippets.cmake).
+#include <rproc/fmt.hpp>
+#include <rproc/rproc.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+// [readme:build]
+namespace rsc = rproc::rsc;
+
+// One rpmsg vdev with two vrings the host places, and a trace buffer: checked at compile time.
+constexpr auto zephyr_table = rproc::make_table(
+    rsc::vdev{.id = rproc::virtio::id_rpmsg, .dfeatures = 1}.with_vrings(
+        rsc::vring{.align = 16, .num = 8, .notifyid = 0},
+        rsc::vring{.align = 16, .num = 8, .notifyid = 1}),
+    rsc::trace{.da = 0x20008000, .len = 2048, .name = "Zephyr_log"});
+static_assert(sizeof(zephyr_table) == 140);
+static_assert(rproc::parse_table(zephyr_table)->num() == 2);
+
+// Where the loader puts it; not const, because the host writes into it while the firmware runs.
+[[gnu::section(".resource_table"), gnu::used]] constinit auto resource_table = zephyr_table;
+// [/readme:build]
+
+namespace {
+
+int parse_example(std::span<const std::byte> bytes) {
+  // [readme:parse]
+  const auto parsed = rproc::parse_table(bytes, rproc::endian::little);
+  if (!parsed) {
+    std::printf("%s\n", rproc::message(parsed.error()).c_str());
+    return 1;
+  }
+  for (const rproc::resource_entry entry : *parsed) {
+    entry.visit(rproc::overloaded{
+        [](const rproc::vdev_entry& vdev) {
+          for (const auto vring : vdev.vrings())
+            std::printf("vring %u: da %#x, %u descriptors\n", vring.index(), vring.da(), vring.num());
+        },
+        [](const rproc::trace_entry& trace) {
+          std::printf("trace \"%.*s\"\n", int(trace.name().size()), trace.name().data());
+        },
+        [](const auto& other) { std::printf("%s entry\n", rproc::to_string(other.kind).data()); }});
+  }
+  for (const rproc::warning& w : parsed->warnings()) std::printf("%s\n", rproc::message(w).c_str());
+  // [/readme:parse]
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("README: build and parse", "[readme]") {
+  CHECK(parse_example(resource_table) == 0);
+  auto broken = std::vector<std::byte>(resource_table.begin(), resource_table.end());
+  broken[24 + 28 + 8] = std::byte{0};  // vring 0's num
+  CHECK(parse_example(broken) == 1);
+
+  // [readme:errors]
+  const auto bad = rproc::parse_table(broken);
+  CHECK(bad.error().code == rproc::errc::vring_invalid);
+  CHECK(bad.error().offset == 60);  // the byte offset of the faulty field: vring 0's num
+  CHECK(bad.error().entry == 0u);   // the entry at fault
+  CHECK(rproc::message(bad.error()).view() ==
+        "entry 0: vring_invalid at offset 0x3c: a vring has num 0 or align 0 (found 0x0)");
+  // [/readme:errors]
+}
+
+TEST_CASE("README: the host writes through a mutable view", "[readme]") {
+  std::vector<std::byte> live(resource_table.begin(), resource_table.end());
+  // [readme:live]
+  auto table = rproc::parse_mutable_table(live, rproc::endian::little).value();
+  if (auto vdev = table[0].as<rproc::mutable_vdev_entry>()) {
+    vdev->vring(0).set_da(0x10040000);
+    vdev->vring(0).set_notifyid(0);
+    vdev->set_status(rproc::virtio::status_driver_ok);
+  }
+  // [/readme:live]
+  CHECK(rproc::parse_table(live)->operator[](0).as<rproc::vdev_entry>()->vring(0).da() ==
+        0x10040000u);
+}
+
+TEST_CASE("README: attach, detach, re-attach", "[readme]") {
+  auto owned = std::make_unique<rproc::sim::platform>();
+  auto& board = *owned;
+  REQUIRE(board.boot_loader_start(resource_table, 0x20000100));
+  // [readme:lifecycle]
+  rproc::processor<rproc::sim::platform> proc(board);  // finds the core running: detached
+  auto detached = proc.claim<rproc::detached>().value();
+
+  auto attaching = std::move(detached).attach();     // clean copy, resources, DRIVER_OK
+  if (!attaching) {
+    fmt::print("attach failed: {}\n", attaching.error());
+    detached = std::move(attaching).previous();      // still detached, nothing held
+  } else {
+    auto attached = std::move(attaching).value();    // rproc::remote<platform, rproc::attached>
+    auto again = std::move(attached).detach();       // clean copy written back, core runs on
+    detached = std::move(again).value();             // `attached` is spent: clang-tidy's
+                                                     // bugprone-use-after-move flags any reuse
+  }
+  // [/readme:lifecycle]
+  CHECK(board.table_is_original());
+  CHECK(proc.current_state() == rproc::state::detached);
+}
+
+TEST_CASE("README: the runtime machine", "[readme]") {
+  using board_t = rproc::sim::basic_platform<rproc::sim::features{.attach_on_recovery = true}>;
+  auto owned = std::make_unique<board_t>();
+  auto& board = *owned;
+  REQUIRE(board.boot_loader_start(resource_table, 0x20000100));
+  // [readme:machine]
+  rproc::machine<board_t> remote(board);  // a board that recovers a crash by detach + attach
+  if (auto r = remote.command("start"); !r) fmt::print("{}\n", r.error());   // attaches
+  CHECK(remote.current_state() == rproc::state::attached);                  // Linux's 5
+  CHECK(remote.command("start").error().code == rproc::errc::busy);
+  remote.report_crash();                                                     // state 3
+  CHECK(remote.recover().has_value());
+  CHECK(remote.current_state() == rproc::state::attached);
+  // [/readme:machine]
+}
