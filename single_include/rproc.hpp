@@ -3802,7 +3802,7 @@ struct counters {
   std::uint64_t allocations = 0, releases = 0;
   std::uint64_t devmem_maps = 0, devmem_unmaps = 0;
   std::uint64_t starts = 0, stops = 0, attaches = 0, detaches = 0;
-  std::uint64_t prepares = 0, unprepares = 0, kicks = 0, translations = 0;
+  std::uint64_t prepares = 0, unprepares = 0, kicks = 0, translations = 0, vendor_entries = 0;
   std::size_t outstanding_allocations = 0;
   std::size_t outstanding_bytes = 0;
   std::size_t outstanding_devmem = 0;
@@ -3912,6 +3912,10 @@ class basic_platform {
       original_[offset] = value;
     }
   }
+
+  // What the platform answers for vendor entries (128..512); without a handler, ignored.
+  using vendor_handler = vendor_outcome (*)(const vendor_entry&);
+  void on_vendor_entry(vendor_handler handler) noexcept { vendor_handler_ = handler; }
 
   // Lets the firmware look at its table and react.
   void run_firmware() noexcept {
@@ -4060,6 +4064,11 @@ class basic_platform {
     return {};
   }
 
+  vendor_outcome handle_vendor(const vendor_entry& entry) noexcept {
+    ++counters_.vendor_entries;
+    return vendor_handler_ == nullptr ? vendor_outcome::ignored : vendor_handler_(entry);
+  }
+
   result<void> kick(std::uint32_t) noexcept {
     if (inject()) return failure();
     ++counters_.kicks;
@@ -4143,6 +4152,7 @@ class basic_platform {
   endian order_ = endian::little;
   std::array<std::byte, max_table_size> original_{};
   firmware_record firmware_{};
+  vendor_handler vendor_handler_ = nullptr;
 };
 
 using platform = basic_platform<>;

@@ -204,15 +204,17 @@ TEST_CASE("a firmware that rewrites its table while attached is not silently clo
   CHECK(proc.current_state() == rproc::state::attached);
   CHECK(read_live(*board).status == 0x0F);  // nothing was touched
 
-  SECTION("keep the firmware's change: only the host's fields go back") {
-    auto detached = std::move(attached).detach({rproc::on_remote_change::keep_remote_changes}).value();
-    CHECK(proc.last_restore().remote_changed);
+  const auto policy = GENERATE(rproc::on_remote_change::keep_remote_changes,
+                               rproc::on_remote_change::restore_anyway);
+  auto detached = std::move(attached).detach({policy}).value();
+  CHECK(proc.last_restore().remote_changed);
+  CHECK(read_live(*board).vring_da[0] == rproc::fw_rsc_addr_any);
+  if (policy == rproc::on_remote_change::keep_remote_changes) {
+    // Only the host's fields went back: the firmware's change stays.
     CHECK(board->firmware_table()[trace_name] == std::byte{'z'});
-    CHECK(read_live(*board).vring_da[0] == rproc::fw_rsc_addr_any);
     CHECK(board->table_is_original());  // the firmware's new bytes are its own
-  }
-  SECTION("restore anyway: the clean copy wins") {
-    auto detached = std::move(attached).detach({rproc::on_remote_change::restore_anyway}).value();
+  } else {
+    // The clean copy wins.
     CHECK(board->firmware_table()[trace_name] == std::byte{'Z'});
     CHECK(read_live(*board).vring_da[1] == rproc::fw_rsc_addr_any);
   }
@@ -312,6 +314,29 @@ TEST_CASE("unknown and vendor entries: skipped with a warning, or handed to the 
   CHECK(proc.warnings()[0].entry == 0u);
   CHECK(proc.warnings()[1].code == rproc::errc::vendor_resource_ignored);
   CHECK(proc.warnings()[1].entry == 1u);
+  CHECK(board->stats().vendor_entries == 1);
+  auto detached = std::move(attached).detach().value();
+
+  const bool rejects = GENERATE(false, true);
+  if (!rejects) {
+    board->on_vendor_entry([](const rproc::vendor_entry& e) {
+      return e.type_id() == 200 ? rproc::vendor_outcome::handled : rproc::vendor_outcome::failed;
+    });
+    auto again = std::move(detached).attach().value();
+    REQUIRE(proc.warnings().size() == 1);  // a vendor entry the platform handles is no warning
+    CHECK(proc.warnings()[0].code == rproc::errc::unknown_resource_type);
+  } else {
+    // A vendor entry the platform rejects fails the attach, which leaves nothing behind.
+    board->on_vendor_entry([](const rproc::vendor_entry&) { return rproc::vendor_outcome::failed; });
+    const auto before = test::bytes_of(board->firmware_table());
+    auto refused = std::move(detached).attach();
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().code == rproc::errc::vendor_resource_failed);
+    CHECK(refused.error().entry == 1u);
+    CHECK(refused.error().offset == table.bytes.size() - 8);
+    CHECK(test::bytes_of(board->firmware_table()) == before);
+    CHECK(board->stats().prepares == board->stats().unprepares);
+  }
 }
 
 TEST_CASE("fault injection: every failed transition leaves its documented state", "[lifecycle][faults]") {
@@ -340,7 +365,8 @@ TEST_CASE("fault injection: every failed transition leaves its documented state"
       // The handle came back detached, and attaching again works.
       board->fail_operation(0);
       auto retry = std::move(t).previous();
-      CHECK(std::move(retry).attach().has_value());
+      const bool attached_on_retry = std::move(retry).attach().has_value();
+      CHECK(attached_on_retry);
     }
   }
   SECTION("detach") {
@@ -364,7 +390,8 @@ TEST_CASE("fault injection: every failed transition leaves its documented state"
       CHECK(board->stats().outstanding_allocations == allocations);
       CHECK(test::bytes_of(board->firmware_table()) == held);  // as the host had it
       board->fail_operation(0);
-      CHECK(std::move(t).previous().detach().has_value());
+      const bool detached_on_retry = std::move(t).previous().detach().has_value();
+      CHECK(detached_on_retry);
       CHECK(board->table_is_original());
       CHECK(board->stats().outstanding_allocations == 0);
     }
