@@ -102,6 +102,7 @@ constexpr auto faults() {
   constexpr std::uint64_t max = S::word_max;
   constexpr auto other = S::at.ident_class == c64 ? rproc::elf::layout32 : rproc::elf::layout64;
   using f = fault_case<S>;
+  constexpr auto half = [](std::size_t v) { return static_cast<std::uint16_t>(v); };
   return std::array{
       f{"magic byte 1", S::with_u8(1, 'X'), errc::elf_bad_magic, 0},
       f{"magic byte 0", S::with_u8(0, 0x7E), errc::elf_bad_magic, 0},
@@ -110,18 +111,18 @@ constexpr auto faults() {
       f{"data 0", S::with_u8(5, 0), errc::elf_bad_data, 5},
       f{"data 3", S::with_u8(5, 3), errc::elf_bad_data, 5},
       f{"class before data", S::with_u8(5, 0, S::with_u8(4, 0)), errc::elf_bad_class, 4},
-      f{"e_ehsize one short", S::with_u16(e.e_ehsize, static_cast<std::uint16_t>(e.header_size - 1)),
+      f{"e_ehsize one short", S::with_u16(e.e_ehsize, half(e.header_size - 1)),
         errc::elf_bad_header, e.e_ehsize},
       f{"e_ehsize 0", S::with_u16(e.e_ehsize, 0), errc::elf_bad_header, e.e_ehsize},
-      f{"e_shentsize one more", S::with_u16(e.e_shentsize, static_cast<std::uint16_t>(e.shdr_size + 1)),
+      f{"e_shentsize one more", S::with_u16(e.e_shentsize, half(e.shdr_size + 1)),
         errc::elf_bad_header, e.e_shentsize},
       f{"e_shentsize of the other class",
-        S::with_u16(e.e_shentsize, static_cast<std::uint16_t>(other.shdr_size)),
+        S::with_u16(e.e_shentsize, half(other.shdr_size)),
         errc::elf_bad_header, e.e_shentsize},
-      f{"e_phentsize one less", S::with_u16(e.e_phentsize, static_cast<std::uint16_t>(e.phdr_size - 1)),
+      f{"e_phentsize one less", S::with_u16(e.e_phentsize, half(e.phdr_size - 1)),
         errc::elf_bad_header, e.e_phentsize},
       f{"e_phentsize of the other class",
-        S::with_u16(e.e_phentsize, static_cast<std::uint16_t>(other.phdr_size)),
+        S::with_u16(e.e_phentsize, half(other.phdr_size)),
         errc::elf_bad_header, e.e_phentsize},
       f{"e_ehsize before e_shentsize",
         S::with_u16(e.e_shentsize, 0, S::with_u16(e.e_ehsize, 0)), errc::elf_bad_header,
@@ -594,7 +595,8 @@ TEST_CASE("more loadable segments than load_segments remembers", "[elf][load]") 
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t p = phoff + i * S::elf.phdr_size;
     REQUIRE(w.write_u32(p + S::elf.p_type, rproc::elf::pt_load));
-    REQUIRE(w.write_u32(p + S::elf.p_offset, static_cast<std::uint32_t>(S::at.text_offset + i % 32)));
+    const auto text_byte = static_cast<std::uint32_t>(S::at.text_offset + i % 32);
+    REQUIRE(w.write_u32(p + S::elf.p_offset, text_byte));
     REQUIRE(w.write_u32(p + S::elf.p_paddr, static_cast<std::uint32_t>(0x1000 + 2 * i)));
     REQUIRE(w.write_u32(p + S::elf.p_filesz, 1));
     REQUIRE(w.write_u32(p + S::elf.p_memsz, 2));

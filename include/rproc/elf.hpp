@@ -2,8 +2,8 @@
 // before anything in it is trusted; its `.resource_table` found and parsed in the image's byte
 // order; its PT_LOAD segments copied into device memory through the caller's address translation.
 //
-//   const auto image = rproc::read_elf(file_bytes);          // result<elf_image>
-//   const auto table = image->resource_table();              // result<optional<elf_resource_table>>
+//   const auto image = rproc::read_elf(file_bytes);   // result<elf_image>
+//   const auto table = image->resource_table();       // result<optional<elf_resource_table>>
 //   rproc::load_segments(*image, [&](std::uint64_t da, std::size_t len)
 //                                    -> std::optional<std::span<std::byte>> { ... });
 //
@@ -260,12 +260,14 @@ class elf_image {
 
   // The same for the lifecycle: the table checked (faults at file offsets), then only its bytes,
   // byte order and device address.
-  constexpr result<std::optional<elf_image_table>> table(parse_options options = {}) const noexcept {
+  constexpr result<std::optional<elf_image_table>> table(
+      parse_options options = {}) const noexcept {
     const auto found = resource_table(options);
     if (!found) return found.error();
     if (!*found) return std::optional<elf_image_table>{};
     const table_view& t = (*found)->table;
-    return std::optional<elf_image_table>{elf_image_table{t.bytes().bytes(), t.order(), (*found)->address}};
+    return std::optional<elf_image_table>{
+        elf_image_table{t.bytes().bytes(), t.order(), (*found)->address}};
   }
 
   // load_segments(*this, da_to_va).

@@ -160,7 +160,8 @@ template <class Out, class Byte>
 Out put_vring(Out out, const basic_vring<Byte>& r) {
   out = fmt::format_to(out, "da ");
   out = put_address(out, r.da());
-  out = fmt::format_to(out, ", align {}, num {}, notifyid {}, pa ", r.align(), r.num(), r.notifyid());
+  out = fmt::format_to(out, ", align {}, num {}, notifyid {}, pa ", r.align(), r.num(),
+                       r.notifyid());
   return put_address(out, r.pa());
 }
 
