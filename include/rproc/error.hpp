@@ -269,7 +269,10 @@ class [[nodiscard]] result {
       : value_(v), ok_(true) {}
   constexpr result(T&& v) noexcept(std::is_nothrow_move_constructible_v<T>)
       : value_(std::move(v)), ok_(true) {}
-  constexpr result(const rproc::error& e) noexcept : error_(e), ok_(false) {}
+  // Member by member: a copy of the whole struct compiles to wide loads of narrower stores just
+  // made, which stall the store buffer (GCC 12, clang 19: +8 ns on every failed parse).
+  constexpr result(const rproc::error& e) noexcept
+      : error_{e.code, e.offset, e.entry, e.value}, ok_(false) {}
 
   constexpr result(const result& other)
     requires std::is_trivially_copy_constructible_v<T>

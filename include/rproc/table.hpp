@@ -26,6 +26,9 @@ class basic_table_view;
 
 namespace detail {
 
+template <auto Order, class Byte>
+constexpr result<basic_table_view<Byte>> validate_table(std::span<Byte>, parse_options) noexcept;
+
 // The warnings of a valid table: one per entry of unknown type, in index order.
 template <class Byte>
 class warning_range {
@@ -136,9 +139,9 @@ class basic_table_view {
  private:
   template <class>
   friend class basic_table_view;
-  template <class B>
-  friend constexpr result<basic_table_view<B>> parse_table_bytes(basic_byte_view<B>,
-                                                                 parse_options) noexcept;
+  template <auto, class B>
+  friend constexpr result<basic_table_view<B>> detail::validate_table(std::span<B>,
+                                                                      parse_options) noexcept;
 
   constexpr basic_table_view(basic_byte_view<Byte> bytes, std::uint32_t num) noexcept
       : bytes_(bytes), num_(num) {}
@@ -164,61 +167,67 @@ constexpr error entry_fault(errc code, std::size_t offset, std::uint32_t entry,
 }
 
 // The checks of SPEC section 2 on one byte order known at compile time (the reads then compile
-// to plain loads). Returns num on success.
-template <auto Order>
-constexpr result<std::uint32_t> validate_table(basic_byte_view<const std::byte, Order> t,
-                                               parse_options options) noexcept {
+// to plain loads); the view of the valid table, or the first fault.
+template <auto Order, class Byte>
+constexpr result<basic_table_view<Byte>> validate_table(std::span<Byte> bytes,
+                                                        parse_options options) noexcept {
+  const basic_byte_view<const std::byte, Order> t(bytes);
+  // Each size check is the making of a window of the size it needs: the reads inside a window of
+  // known size then need no check of their own, and the compiler removes theirs.
   const std::size_t size = t.size();
-  if (size < layout::header_size) return table_fault(errc::table_too_small, 0, size);
-  const auto header = *t.subview(0, layout::header_size);
-  const std::uint32_t ver = *header.u32(layout::ver);
+  const auto header = t.subview(0, layout::header_size);
+  if (!header) return table_fault(errc::table_too_small, 0, size);
+  const std::uint32_t ver = *header->u32(layout::ver);
   if (ver != 1) return table_fault(errc::unsupported_version, layout::ver, ver);
-  const std::uint32_t num = *header.u32(layout::num);
-  if (const std::uint32_t r = *header.u32(layout::reserved0); r != 0)
+  const std::uint32_t num = *header->u32(layout::num);
+  if (const std::uint32_t r = *header->u32(layout::reserved0); r != 0)
     return table_fault(errc::header_reserved_nonzero, layout::reserved0, r);
-  if (const std::uint32_t r = *header.u32(layout::reserved1); r != 0)
+  if (const std::uint32_t r = *header->u32(layout::reserved1); r != 0)
     return table_fault(errc::header_reserved_nonzero, layout::reserved1, r);
+  // Divided, not multiplied: 4 * num would wrap where size_t has 32 bits.
   if (num > (size - layout::header_size) / 4)
     return table_fault(errc::offsets_truncated, layout::num, num);
-
-  for (std::uint32_t i = 0; i < num; ++i) {
-    const std::size_t slot = layout::offsets + std::size_t{i} * 4;
-    const std::uint32_t at = *t.u32(slot);
-    // size >= 16, so size - 4 does not wrap.
-    if (at > size - 4) return entry_fault(errc::entry_offset_out_of_bounds, slot, i, at);
-    const std::uint32_t type = *t.u32(at);
-    const std::size_t left = size - at - 4;  // bytes after the type word
-    const auto entry = *t.subview(at);
-    switch (kind_of(type)) {
-      case entry_kind::carveout:
-      case entry_kind::devmem: {
-        if (left < layout::carveout::size - 4)
-          return entry_fault(errc::entry_truncated, at, i, type);
-        const std::uint32_t r = *entry.u32(layout::carveout::reserved);
-        if (r != 0)
+  // The offset array, one slot at a time: each step's check is the loop's own condition.
+  std::uint32_t i = 0;
+  for (auto slots = *t.subview(layout::offsets, std::size_t{num} * 4); slots.size() >= 4;
+       slots = *slots.subview(4), ++i) {
+    const std::uint32_t at = *slots.u32(0);
+    // From the entry's type word to the end of the table.
+    const auto entry = t.subview(at);
+    if (!entry || entry->size() < 4)
+      return entry_fault(errc::entry_offset_out_of_bounds, layout::offsets + std::size_t{i} * 4,
+                         i, at);
+    const std::uint32_t type = *entry->u32(layout::type);
+    // On the type word itself, not on kind_of(type): one compare fewer per entry.
+    switch (type) {
+      case static_cast<std::uint32_t>(resource_type::carveout):
+      case static_cast<std::uint32_t>(resource_type::devmem): {
+        const auto fixed = entry->subview(0, layout::carveout::size);
+        if (!fixed) return entry_fault(errc::entry_truncated, at, i, type);
+        if (const std::uint32_t r = *fixed->u32(layout::carveout::reserved); r != 0)
           return entry_fault(errc::entry_reserved_nonzero, at + layout::carveout::reserved, i, r);
         break;
       }
-      case entry_kind::trace: {
-        if (left < layout::trace::size - 4)
-          return entry_fault(errc::entry_truncated, at, i, type);
-        const std::uint32_t r = *entry.u32(layout::trace::reserved);
-        if (r != 0)
+      case static_cast<std::uint32_t>(resource_type::trace): {
+        const auto fixed = entry->subview(0, layout::trace::size);
+        if (!fixed) return entry_fault(errc::entry_truncated, at, i, type);
+        if (const std::uint32_t r = *fixed->u32(layout::trace::reserved); r != 0)
           return entry_fault(errc::entry_reserved_nonzero, at + layout::trace::reserved, i, r);
         break;
       }
-      case entry_kind::vdev: {
-        if (left < layout::vdev::size - 4) return entry_fault(errc::entry_truncated, at, i, type);
-        const std::uint8_t nvrings = *entry.u8(layout::vdev::num_of_vrings);
-        const std::uint32_t config_len = *entry.u32(layout::vdev::config_len);
-        const std::size_t room = left - (layout::vdev::size - 4);  // after the fixed body
+      case static_cast<std::uint32_t>(resource_type::vdev): {
+        const auto fixed = entry->subview(0, layout::vdev::size);
+        if (!fixed) return entry_fault(errc::entry_truncated, at, i, type);
+        const std::uint8_t nvrings = *fixed->u8(layout::vdev::num_of_vrings);
+        const std::uint32_t config_len = *fixed->u32(layout::vdev::config_len);
+        const std::size_t room = entry->size() - layout::vdev::size;  // after the fixed body
         const std::size_t vring_bytes = std::size_t{nvrings} * layout::vring::size;
         if (vring_bytes > room)
           return entry_fault(errc::vdev_truncated, at + layout::vdev::num_of_vrings, i, nvrings);
         if (config_len > room - vring_bytes)
           return entry_fault(errc::vdev_truncated, at + layout::vdev::config_len, i, config_len);
         for (std::size_t k = 0; k < 2; ++k) {
-          const std::uint8_t r = *entry.u8(layout::vdev::reserved + k);
+          const std::uint8_t r = *fixed->u8(layout::vdev::reserved + k);
           if (r != 0)
             return entry_fault(errc::entry_reserved_nonzero, at + layout::vdev::reserved + k, i,
                                r);
@@ -226,33 +235,24 @@ constexpr result<std::uint32_t> validate_table(basic_byte_view<const std::byte, 
         if (nvrings > layout::vdev::max_vrings)
           return entry_fault(errc::vdev_too_many_vrings, at + layout::vdev::num_of_vrings, i,
                              nvrings);
-        for (std::size_t k = 0; k < nvrings; ++k) {
-          const std::size_t v = layout::vdev::vrings + k * layout::vring::size;
-          const std::uint32_t align = *entry.u32(v + layout::vring::align);
-          const std::uint32_t count = *entry.u32(v + layout::vring::num);
-          if (count == 0)
-            return entry_fault(errc::vring_invalid, at + v + layout::vring::num, i, count);
-          if (align == 0)
-            return entry_fault(errc::vring_invalid, at + v + layout::vring::align, i, align);
+        std::size_t v = at + layout::vdev::vrings;  // the vring's offset in the table
+        for (auto vrings = *entry->subview(layout::vdev::vrings, vring_bytes);
+             vrings.size() >= layout::vring::size;
+             vrings = *vrings.subview(layout::vring::size), v += layout::vring::size) {
+          if (const std::uint32_t count = *vrings.u32(layout::vring::num); count == 0)
+            return entry_fault(errc::vring_invalid, v + layout::vring::num, i, count);
+          if (const std::uint32_t align = *vrings.u32(layout::vring::align); align == 0)
+            return entry_fault(errc::vring_invalid, v + layout::vring::align, i, align);
         }
         break;
       }
-      case entry_kind::vendor: break;
-      case entry_kind::unknown:
-        if (options.strict) return entry_fault(errc::unknown_resource_type, at, i, type);
+      default:
+        if (options.strict && kind_of(type) == entry_kind::unknown)
+          return entry_fault(errc::unknown_resource_type, at, i, type);
         break;
     }
   }
-  return num;
-}
-
-template <class Byte>
-constexpr result<std::uint32_t> validate_any_order(basic_byte_view<Byte> t,
-                                                   parse_options options) noexcept {
-  const std::span<const std::byte> bytes = t.bytes();
-  if (t.order() == endian::big)
-    return validate_table(basic_byte_view<const std::byte, endian::big>(bytes), options);
-  return validate_table(basic_byte_view<const std::byte, endian::little>(bytes), options);
+  return basic_table_view<Byte>(basic_byte_view<Byte>(bytes, Order), num);
 }
 
 }  // namespace detail
@@ -260,9 +260,9 @@ constexpr result<std::uint32_t> validate_any_order(basic_byte_view<Byte> t,
 template <class Byte>
 constexpr result<basic_table_view<Byte>> parse_table_bytes(basic_byte_view<Byte> bytes,
                                                            parse_options options) noexcept {
-  const auto num = detail::validate_any_order(bytes, options);
-  if (!num) return num.error();
-  return basic_table_view<Byte>(bytes, *num);
+  if (bytes.order() == endian::big)
+    return detail::validate_table<endian::big>(bytes.bytes(), options);
+  return detail::validate_table<endian::little>(bytes.bytes(), options);
 }
 
 // Validates `bytes` as a resource table in byte order `order` (the remote's) and returns a view
