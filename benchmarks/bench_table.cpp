@@ -1,0 +1,174 @@
+// Parse + validate of a resource table against its two baselines, on the same bytes: memcpy (the
+// floor: a host copies the table anyway) and a plain C validation loop (c_baseline/). Tables: the
+// real ones of tests/data and synthetic ones of 1, 16 and 256 entries built with make_table.
+// rproc and the C loop are both called through a function that is not inlined, so that neither
+// gains from being folded into the benchmark loop. Targets (issue 7): rproc <= 2x memcpy, <= 1x C.
+#include <rproc/builder.hpp>
+#include <rproc/table.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <corpus_fixtures.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "c_baseline/validate_table.h"
+#include "ratio_report.hpp"
+
+namespace {
+
+namespace rsc = rproc::rsc;
+
+// Entry I of a synthetic table: vdev (2 vrings), carveout, trace, devmem, vdev, ...
+template <std::size_t I>
+constexpr auto synthetic_entry() {
+  constexpr auto k = static_cast<std::uint32_t>(I);
+  if constexpr (I % 4 == 0) {
+    return rsc::vdev{.id = rproc::virtio::id_rpmsg, .notifyid = k, .dfeatures = 1}.with_vrings(
+        rsc::vring{.align = 16, .num = 256, .notifyid = 2 * k},
+        rsc::vring{.align = 16, .num = 256, .notifyid = 2 * k + 1});
+  } else if constexpr (I % 4 == 1) {
+    return rsc::carveout{.da = 0x10000000 + k * 0x10000, .len = 0x10000, .name = "carveout"};
+  } else if constexpr (I % 4 == 2) {
+    return rsc::trace{.da = 0x20000000 + k * 0x1000, .len = 0x1000, .name = "trace"};
+  } else {
+    return rsc::devmem{
+        .da = 0x40000000 + k * 0x1000, .pa = 0x40000000 + k * 0x1000, .len = 0x1000,
+        .name = "devmem"};
+  }
+}
+
+template <rproc::table_options Options, std::size_t... I>
+consteval auto synthetic(std::index_sequence<I...>) {
+  return rproc::make_table<Options>(synthetic_entry<I>()...);
+}
+template <std::size_t N, rproc::endian Order = rproc::endian::little>
+constexpr auto synthetic_table =
+    synthetic<rproc::table_options{.order = Order}>(std::make_index_sequence<N>{});
+
+static_assert(synthetic_table<1>.size() == 16 + 4 + 68);
+static_assert(synthetic_table<256>.size() == 16 + 4 * 256 + 64 * (68 + 56 + 48 + 56));
+
+[[gnu::noinline]] rproc::result<rproc::table_view> rproc_parse(std::span<const std::byte> bytes,
+                                                                rproc::endian order) {
+  return rproc::parse_table(bytes, order);
+}
+
+// The C loop's outcome as an rproc::result, to check that the two agree.
+rproc::result<std::uint32_t> c_parse(std::span<const std::byte> bytes) {
+  std::uint32_t num = 0;
+  rsc_fault fault{};
+  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
+  if (rsc_validate_table(data, bytes.size(), 0, &num, &fault) == RSC_OK) return num;
+  return rproc::error{static_cast<rproc::errc>(fault.code), fault.offset,
+                      fault.entry == RSC_NO_ENTRY ? std::nullopt
+                                                  : std::optional<std::uint32_t>(fault.entry),
+                      fault.value};
+}
+
+// One table to measure: its bytes in the order rproc reads, and the same table little-endian for
+// the C loop (which reads the host's order, as the kernel does).
+struct table_case {
+  std::string name;
+  std::vector<std::byte> bytes;
+  rproc::endian order;
+  std::vector<std::byte> host_bytes;
+};
+
+bool agree(const table_case& t) {
+  const auto ours = rproc_parse(t.bytes, t.order);
+  const auto theirs = c_parse(t.host_bytes);
+  if (ours.has_value() != theirs.has_value()) return false;
+  return ours ? ours->num() == *theirs : ours.error() == theirs.error();
+}
+
+void bm_rproc(benchmark::State& state, const table_case& t) {
+  if (!agree(t)) {
+    state.SkipWithError("rproc and the C loop disagree on this table");
+    return;
+  }
+  std::span<const std::byte> bytes = t.bytes;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(bytes);
+    auto parsed = rproc_parse(bytes, t.order);
+    benchmark::DoNotOptimize(parsed);
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(bytes.size()));
+}
+
+void bm_c_loop(benchmark::State& state, const table_case& t) {
+  const auto* data = reinterpret_cast<const unsigned char*>(t.host_bytes.data());
+  const std::size_t size = t.host_bytes.size();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(data);
+    std::uint32_t num = 0;
+    rsc_fault fault;
+    auto code = rsc_validate_table(data, size, 0, &num, &fault);
+    benchmark::DoNotOptimize(code);
+    benchmark::DoNotOptimize(num);
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(size));
+}
+
+void bm_memcpy(benchmark::State& state, const table_case& t) {
+  std::vector<std::byte> copy(t.bytes.size());
+  const std::byte* from = t.bytes.data();
+  std::byte* to = copy.data();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(from);
+    benchmark::DoNotOptimize(to);
+    std::memcpy(to, from, t.bytes.size());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(t.bytes.size()));
+}
+
+template <std::size_t N>
+std::vector<std::byte> to_vector(const std::array<std::byte, N>& a) {
+  return {a.begin(), a.end()};
+}
+
+std::vector<table_case> all_cases() {
+  std::vector<table_case> cases;
+  for (const auto& f : fixtures::all) {
+    std::vector<std::byte> bytes(f.bytes.begin(), f.bytes.end());
+    cases.push_back({std::string(f.name), bytes, rproc::endian::little, bytes});
+  }
+  cases.push_back({"synthetic-1", to_vector(synthetic_table<1>.bytes), rproc::endian::little,
+                   to_vector(synthetic_table<1>.bytes)});
+  cases.push_back({"synthetic-16", to_vector(synthetic_table<16>.bytes), rproc::endian::little,
+                   to_vector(synthetic_table<16>.bytes)});
+  cases.push_back({"synthetic-256", to_vector(synthetic_table<256>.bytes), rproc::endian::little,
+                   to_vector(synthetic_table<256>.bytes)});
+  // rproc reading a big-endian remote's table; the C loop reads the same table in host order.
+  cases.push_back({"synthetic-16-big-endian",
+                   to_vector(synthetic_table<16, rproc::endian::big>.bytes), rproc::endian::big,
+                   to_vector(synthetic_table<16>.bytes)});
+  return cases;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  static const std::vector<table_case> cases = all_cases();
+  for (const table_case& t : cases) {
+    const std::string group = "table/" + t.name + "/";
+    rproc_bench::add(group + "rproc", bm_rproc, std::cref(t));
+    rproc_bench::add(group + "c_loop", bm_c_loop, std::cref(t));
+    rproc_bench::add(group + "memcpy", bm_memcpy, std::cref(t));
+  }
+  static constexpr rproc_bench::comparison comparisons[] = {
+      {"rproc", "memcpy", 2.0},
+      {"rproc", "c_loop", 1.0},
+      {"c_loop", "memcpy", 2.0},
+  };
+  return rproc_bench::run_benchmarks(argc, argv, comparisons);
+}
