@@ -22,7 +22,8 @@ set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 
 set(RPROC_CORTEX_M_FLAGS "-mcpu=cortex-m4 -mthumb -mfloat-abi=soft")
 set(CMAKE_C_FLAGS_INIT "${RPROC_CORTEX_M_FLAGS} -ffunction-sections -fdata-sections")
-set(CMAKE_CXX_FLAGS_INIT "${CMAKE_C_FLAGS_INIT} -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-use-cxa-atexit")
+set(CMAKE_CXX_FLAGS_INIT
+    "${CMAKE_C_FLAGS_INIT} -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-use-cxa-atexit")
 set(CMAKE_ASM_FLAGS_INIT "${RPROC_CORTEX_M_FLAGS}")
 
 option(RPROC_ARM_SEMIHOSTING "Link newlib's semihosting syscalls (rdimon)" OFF)

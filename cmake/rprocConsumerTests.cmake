@@ -16,6 +16,19 @@ target_compile_features(test_single_include PRIVATE cxx_std_20)
 target_link_libraries(test_single_include PRIVATE rproc_project_options)
 add_test(NAME test_single_include COMMAND test_single_include)
 
+# Each consumer configures and builds a project of its own (some seconds); a sanitized build
+# adds nothing to what they check, so it skips them by default.
+if(RPROC_SANITIZE)
+  set(rproc_consumer_default OFF)
+else()
+  set(rproc_consumer_default ON)
+endif()
+option(RPROC_CONSUMER_TESTS "Test the find_package and add_subdirectory consumers"
+       ${rproc_consumer_default})
+if(NOT RPROC_CONSUMER_TESTS)
+  return()
+endif()
+
 foreach(mode IN ITEMS find_package add_subdirectory)
   add_test(NAME "consumer_${mode}"
     COMMAND "${CMAKE_COMMAND}" -DMODE=${mode}

@@ -24,6 +24,12 @@ rproc_bytes=$(arm-none-eabi-nm -C -S -t d --size-sort "$elf" |
   awk '$3 ~ /^[TtWwRr]$/ && $0 ~ / rproc::/ { sum += $2 } END { print sum + 0 }')
 echo "of which rproc's code and constant data: $rproc_bytes bytes"
 
+baseline=benchmarks/c_baseline/validate_table.c
+if [ ! -f "$baseline" ]; then
+  echo "$baseline is missing: the comparison with parse_table needs it" >&2
+  exit 1
+fi
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 flags=(-mcpu=cortex-m4 -mthumb -mfloat-abi=soft -Os -ffunction-sections -fdata-sections)
@@ -52,10 +58,10 @@ sed -e 's/int strict,/int strict, int big_endian,/' \
     -e 's/rproc::endian::little,/big_endian ? rproc::endian::big : rproc::endian::little,/' \
     "$work/parse_table_le.cpp" >"$work/parse_table_any.cpp"
 
-arm-none-eabi-gcc "${flags[@]}" -std=c11 -c benchmarks/c_baseline/validate_table.c \
-  -o "$work/validate_table.o"
-arm-none-eabi-g++ "${cxxflags[@]}" -c "$work/parse_table_le.cpp" -o "$work/parse_table_le.o"
-arm-none-eabi-g++ "${cxxflags[@]}" -c "$work/parse_table_any.cpp" -o "$work/parse_table_any.o"
+arm-none-eabi-gcc "${flags[@]}" -std=c11 -c "$baseline" -o "$work/validate_table.o" &
+arm-none-eabi-g++ "${cxxflags[@]}" -c "$work/parse_table_le.cpp" -o "$work/parse_table_le.o" &
+arm-none-eabi-g++ "${cxxflags[@]}" -c "$work/parse_table_any.cpp" -o "$work/parse_table_any.o" &
+for job in $(jobs -p); do wait "$job"; done
 
 text_of() { arm-none-eabi-size "$1" | awk 'NR == 2 { print $1 }'; }
 c=$(text_of "$work/validate_table.o")

@@ -171,7 +171,8 @@ int main() {
 
   // Nobody writes yet: the wait gives up after 20 ms instead of hanging as OpenAMP's would.
   const auto alone = link.wait_attached(within_ms(20));
-  out.print(line{}.append("waiting 20 ms with no host: ").append(rproc::firmware::to_string(alone)));
+  out.print(line{}.append("waiting 20 ms with no host: ").append(
+      rproc::firmware::to_string(alone)));
   if (alone != rproc::firmware::link_event::timed_out) return fail(4, "expected timed_out");
 
   if (const int status = attach(link, 1); status != 0) return status;

@@ -69,7 +69,8 @@ class simulated_host {
         for (std::uint32_t i = 0; i < v.num_of_vrings(); ++i) {
           auto& ring = memory_[next_page_++ % memory_.size()];
           std::fill(ring.begin(), ring.end(), std::byte{0});
-          v.vring(i).set_da(static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(ring.data())));
+          const auto base = reinterpret_cast<std::uintptr_t>(ring.data());
+          v.vring(i).set_da(static_cast<std::uint32_t>(base));
         }
         return true;
       default: v.set_status(v.status() | rproc::virtio::status_driver_ok); return false;
