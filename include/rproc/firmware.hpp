@@ -34,7 +34,7 @@ namespace rproc::firmware {
 // be hoisted out of a polling loop (or folded into the table's constinit initial bytes) and the
 // firmware would never see DRIVER_OK. Each read() therefore copies every byte through a volatile
 // load, which the compiler must perform, in order, every time; then parse_table and the entry
-// views read the copy like any other table.
+// views read the copy like any other table. The copy costs Size bytes of RAM.
 template <std::size_t Size>
 class shared_table {
  public:
@@ -141,7 +141,9 @@ constexpr host_assignment read_assignment(const basic_vdev_entry<Byte>& vdev) no
 // Detach, as SPEC section 4 has it: the host resets the vdev (status 0), writes the table it
 // copied at attach back over the live one, then tells the platform. Any of these seen here
 // (status without DRIVER_OK, the table equal to the original bytes, or the vrings reassigned
-// between two polls) gives `detached`, and the link waits for the next attach.
+// between two polls) gives `detached`, and the link waits for the next attach. A detach and a
+// new attach with the same vring addresses, both between two polls, leave no trace in the
+// table: the platform's detach notification (detach_notified) is what tells that case.
 template <std::size_t Size>
 class vdev_link {
  public:
