@@ -243,9 +243,9 @@ constexpr bool table_lookups() {
   // A larger e_ehsize is allowed.
   if (!rproc::read_elf(S::with_u16(e.e_ehsize, 200))) return false;
   // No program headers: readable (but not loadable).
-  const auto no_segments =
-      rproc::read_elf(S::with_word(e.e_phoff, S::word_max,
-                                   S::with_u16(e.e_phentsize, 0, S::with_u16(e.e_phnum, 0))));
+  const auto without_segments = S::with_word(
+      e.e_phoff, S::word_max, S::with_u16(e.e_phentsize, 0, S::with_u16(e.e_phnum, 0)));
+  const auto no_segments = rproc::read_elf(without_segments);
   if (!no_segments || no_segments->segment_count() != 0) return false;
   return true;
 }
@@ -650,11 +650,13 @@ TEMPLATE_TEST_CASE("what the lifecycle asks of an image", "[elf][load]", le32, b
   CHECK(std::all_of(small.begin(), small.end(), [](std::byte b) { return b == std::byte{0xAA}; }));
 
   // No table, and a bad table at its file offset.
-  const auto none = rproc::read_elf(S::with_word(S::at.shdr(2) + S::elf.sh_size, 0));
+  const auto empty_section = S::with_word(S::at.shdr(2) + S::elf.sh_size, 0);
+  const auto none = rproc::read_elf(empty_section);
   REQUIRE(none);
   CHECK(none->table());
   CHECK_FALSE(*none->table());
-  const auto bad = rproc::read_elf(S::with_u32(S::at.table_offset, 2));
+  const auto version_2 = S::with_u32(S::at.table_offset, 2);
+  const auto bad = rproc::read_elf(version_2);
   REQUIRE(bad);
   REQUIRE_FALSE(bad->table());
   CHECK(bad->table().error().offset == S::at.table_offset);
