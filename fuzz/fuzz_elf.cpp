@@ -1,0 +1,152 @@
+// The ELF reader, its table lookup and its loader on any bytes. Invariants:
+// - no read outside the file (parsed from a heap block of exactly its size, under ASan), and a
+//   fault is an ELF code at an offset inside the file;
+// - every section name ends inside the string table; the table section is the first section
+//   named .resource_table; every PT_LOAD segment's contents lie in the file, filesz <= memsz;
+// - resource_table() is parse_table of that section's bytes (copied to a block of their own) in
+//   the image's byte order, faults moved to file offsets; the C loop agrees on little-endian ones;
+// - load() into a bounded device memory (64 KiB at the first loadable address) either writes
+//   exactly what the segments say, in file order, or fails before writing anything.
+#include <rproc/elf.hpp>
+#include <rproc/table.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "fuzz_support.hpp"
+
+namespace {
+
+using fuzz::require;
+
+void check_table(const rproc::elf_image& image, std::span<const std::byte> file) {
+  std::optional<std::uint32_t> first_named;
+  for (const rproc::elf_section s : image.sections()) {
+    const std::string_view name = s.name();
+    require(fuzz::inside(s.names_from_here, file), "a name's string table lies in the file");
+    require(name.size() < s.names_from_here.size(), "every section name ends in its table");
+    require(s.name_equals(rproc::elf::table_section_name) == (name == ".resource_table"),
+            "name_equals agrees with name");
+    if (!first_named && name == ".resource_table") first_named = s.index;
+  }
+  const auto section = image.table_section();
+  require(section.has_value() == first_named.has_value() &&
+              (!section || section->index == *first_named),
+          "the table is the first section named .resource_table");
+
+  const auto found = image.resource_table();
+  const auto warning = image.empty_table_warning();
+  if (!section || section->size == 0) {
+    require(found && !*found, "no table without a non-empty section");
+    require(warning.has_value() == (section && section->size == 0), "empty_table_section");
+    return;
+  }
+  require(!warning, "no empty_table_section for a table with bytes");
+  require(section->offset <= file.size() && section->size <= file.size() - section->offset,
+          "the table section lies in the file");
+  const auto at = static_cast<std::size_t>(section->offset);
+  const auto copy = fuzz::exact_copy(file.subspan(at, static_cast<std::size_t>(section->size)));
+  const auto parsed = rproc::parse_table(copy, image.order());
+  require(found.has_value() == parsed.has_value(), "resource_table() is parse_table");
+  if (parsed) {
+    const rproc::elf_resource_table& table = **found;
+    require(table.address == section->addr && table.file_offset == at &&
+                table.section_index == section->index,
+            "where the table is");
+    fuzz::require_same_values(table.table, *parsed);
+  } else {
+    rproc::error moved = parsed.error();
+    moved.offset += at;
+    require(found.error() == moved, "a table fault at its file offset");
+  }
+  if (image.order() == rproc::endian::little)
+    require(fuzz::same_outcome(parsed, fuzz::c_validate(copy, false)), "the C loop agrees");
+
+  const auto for_start = image.table();
+  require(for_start.has_value() == found.has_value(), "table() agrees with resource_table()");
+  if (for_start) {
+    const rproc::elf_image_table& t = **for_start;
+    require(t.bytes.data() == file.data() + at && t.bytes.size() == copy.size() &&
+                t.order == image.order() && t.da == section->addr,
+            "table() gives the section's bytes, order and address");
+  }
+}
+
+void check_load(const rproc::elf_image& image) {
+  constexpr std::size_t device_size = std::size_t{1} << 16;
+  bool any_load = false;
+  std::optional<std::uint64_t> base;
+  for (const rproc::elf_segment s : image.segments()) {
+    if (!s.is_load()) continue;
+    any_load = true;
+    require(s.filesz <= s.memsz && s.contents.size() == s.filesz, "a PT_LOAD's contents");
+    require(fuzz::inside(s.contents, image.bytes()), "a PT_LOAD's contents lie in the file");
+    if (!base && s.memsz > 0) base = s.paddr & ~std::uint64_t{0xFFF};
+  }
+  const std::uint64_t from = base.value_or(0);
+  std::vector<std::byte> device(device_size, std::byte{0xA5});
+  const auto translate = [&](std::uint64_t da,
+                             std::size_t length) -> std::optional<std::span<std::byte>> {
+    if (da < from || da - from > device_size || length > device_size - (da - from))
+      return std::nullopt;
+    return std::span(device).subspan(static_cast<std::size_t>(da - from), length);
+  };
+
+  // What the loader must do, worked out segment by segment.
+  std::vector<std::byte> expected = device;
+  std::optional<rproc::elf_segment> unmapped;
+  for (const rproc::elf_segment s : image.segments()) {
+    if (!s.is_load() || s.memsz == 0) continue;
+    if (!translate(s.paddr, static_cast<std::size_t>(s.memsz))) {
+      unmapped = s;
+      break;
+    }
+    const auto target = expected.begin() + static_cast<std::ptrdiff_t>(s.paddr - from);
+    const auto zeros = std::copy(s.contents.begin(), s.contents.end(), target);
+    std::fill(zeros, target + static_cast<std::ptrdiff_t>(s.memsz), std::byte{0});
+  }
+
+  const auto loaded = image.load(translate);
+  if (!any_load) {
+    require(!loaded && loaded.error().code == rproc::errc::elf_no_loadable_segments,
+            "elf_no_loadable_segments");
+  } else if (unmapped) {
+    require(!loaded && loaded.error().code == rproc::errc::segment_not_mapped &&
+                loaded.error().offset == unmapped->header_offset &&
+                loaded.error().value == unmapped->paddr,
+            "segment_not_mapped names the first segment that does not translate");
+  } else {
+    require(loaded.has_value(), "an image whose segments all translate loads");
+  }
+  if (!loaded) {
+    require(std::ranges::all_of(device, [](std::byte b) { return b == std::byte{0xA5}; }),
+            "a failed load writes nothing");
+  } else {
+    require(device == expected, "a load writes exactly the segments, in file order");
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const auto file = fuzz::exact_copy(fuzz::as_bytes(data, size));
+  const auto image = rproc::read_elf(file);
+  if (!image) {
+    const rproc::error& e = image.error();
+    require(e.code >= rproc::errc::elf_too_small && e.code <= rproc::errc::table_out_of_bounds,
+            "an ELF fault code");
+    require(!e.entry, "an ELF fault has no entry");
+    require(e.offset < std::max<std::size_t>(size, 1), "an ELF fault lies in the file");
+    require(rproc::message(e).size() > 0, "a message for every fault");
+    return 0;
+  }
+  require(image->bytes().data() == file.data() && image->bytes().size() == file.size(),
+          "the image views the file");
+  check_table(*image, file);
+  check_load(*image);
+  return 0;
+}
