@@ -33,6 +33,8 @@ constexpr auto original_table = rproc::make_table(
 
 namespace {
 
+// Built at start-up (startup.cpp runs .init_array): constant-initialised, its 16 KiB of vring
+// memory would land in .data, in the image.
 simulated_host<original_table.size()> host(resource_table);
 
 using line = rproc::text_buffer<160>;
@@ -55,7 +57,7 @@ class console {
   }
   std::size_t used_ = 0;
 };
-console out;
+constinit console out;
 
 void print_table(const rproc::table_view& table) {
   out.print(line{}
