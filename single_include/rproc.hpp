@@ -4227,7 +4227,7 @@ struct vring_assignment {
   std::uint32_t da = 0;        // base of the vring's memory (the firmware's own when it fixed it)
   std::uint32_t align = 0;
   std::uint32_t num = 0;
-  std::uint32_t notifyid = 0;  // the id the host is kicked with for this vring
+  std::uint32_t notifyid = 0;  // names this vring in the kicks (mailbox messages), both ways
 
   friend constexpr bool operator==(const vring_assignment&, const vring_assignment&) = default;
 };
