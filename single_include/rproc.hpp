@@ -4195,13 +4195,15 @@ namespace rproc::firmware {
 // firmware would never see DRIVER_OK. Each read() therefore copies every byte through a volatile
 // load, which the compiler must perform, in order, every time; then parse_table and the entry
 // views read the copy like any other table. The copy costs Size bytes of RAM.
-template <std::size_t Size>
+//
+// Order is the table's byte order, the firmware's own: known at compile time, so that only the
+// validator of that order is linked in.
+template <std::size_t Size, endian Order = endian::native>
 class shared_table {
  public:
-  explicit shared_table(std::span<std::byte, Size> live, endian order = endian::native) noexcept
-      : live_(live.data()), order_(order) {}
-  explicit shared_table(table_image<Size>& live, endian order = endian::native) noexcept
-      : shared_table(std::span<std::byte, Size>(live.bytes), order) {}
+  explicit shared_table(std::span<std::byte, Size> live) noexcept : live_(live.data()) {}
+  explicit shared_table(table_image<Size>& live) noexcept
+      : shared_table(std::span<std::byte, Size>(live.bytes)) {}
 
   // Copies the live table now and validates the copy; the view lives until the next read().
   result<table_view> read() noexcept {
@@ -4209,17 +4211,16 @@ class shared_table {
     // The host writes the vrings before it sets DRIVER_OK: this keeps the loads of the next
     // read() after those of this one, also on a core that reorders loads (a dmb on Arm).
     std::atomic_thread_fence(std::memory_order_acquire);
-    return parse_table(copy_.bytes, order_);
+    return parse_table(copy_.bytes, Order);
   }
 
   // The bytes of the last read().
   std::span<const std::byte, Size> copy() const noexcept { return copy_.bytes; }
-  endian order() const noexcept { return order_; }
+  static constexpr endian order() noexcept { return Order; }
 
  private:
   const volatile std::byte* live_;
   table_image<Size> copy_{};
-  endian order_;
 };
 
 // What the host gave one vring, read from the live table.
@@ -4265,8 +4266,7 @@ constexpr std::string_view to_string(link_event e) noexcept {
 }
 
 struct link_options {
-  std::uint32_t vdev = 0;          // which vdev of the table, counting vdevs only, from 0
-  endian order = endian::native;   // the table's byte order: the firmware's own
+  std::uint32_t vdev = 0;  // which vdev of the table, counting vdevs only, from 0
 };
 
 // DRIVER_OK without FAILED: the driver is up and the vrings are the host's.
@@ -4297,6 +4297,7 @@ constexpr host_assignment read_assignment(const basic_vdev_entry<Byte>& vdev) no
 
 // One vdev of the firmware's table, seen from the firmware: waiting for the host, or attached
 // to it. poll() looks once; wait_attached() polls until DRIVER_OK or the caller's time is up.
+// Order is the table's byte order (shared_table).
 //
 // Detach, as SPEC section 4 has it: the host resets the vdev (status 0), writes the table it
 // copied at attach back over the live one, then tells the platform. Any of these seen here
@@ -4304,20 +4305,20 @@ constexpr host_assignment read_assignment(const basic_vdev_entry<Byte>& vdev) no
 // between two polls) gives `detached`, and the link waits for the next attach. A detach and a
 // new attach with the same vring addresses, both between two polls, leave no trace in the
 // table: the platform's detach notification (detach_notified) is what tells that case.
-template <std::size_t Size>
+template <std::size_t Size, endian Order = endian::native>
 class vdev_link {
  public:
   // `live`: the table in memory the host writes; `original`: the bytes the firmware was built
   // with, to recognise the host's restore at detach (optional).
   vdev_link(std::span<std::byte, Size> live, std::span<const std::byte, Size> original,
             link_options options = {}) noexcept
-      : table_(live, options.order), original_(original.data()), vdev_index_(options.vdev) {}
+      : table_(live), original_(original.data()), vdev_index_(options.vdev) {}
   vdev_link(table_image<Size>& live, const table_image<Size>& original,
             link_options options = {}) noexcept
       : vdev_link(std::span<std::byte, Size>(live.bytes),
                   std::span<const std::byte, Size>(original.bytes), options) {}
   explicit vdev_link(table_image<Size>& live, link_options options = {}) noexcept
-      : table_(live, options.order), vdev_index_(options.vdev) {}
+      : table_(live), vdev_index_(options.vdev) {}
 
   bool attached() const noexcept { return attached_; }
   // What the host assigned, read once DRIVER_OK was seen; meaningful while attached().
@@ -4325,7 +4326,7 @@ class vdev_link {
   // Why the last poll gave bad_table.
   const error& last_error() const noexcept { return error_; }
   // The table as last read, to look at its other entries (a trace buffer's da, a carveout's).
-  shared_table<Size>& table() noexcept { return table_; }
+  shared_table<Size, Order>& table() noexcept { return table_; }
 
   // One look at the table.
   link_event poll() noexcept {
@@ -4413,7 +4414,7 @@ class vdev_link {
     return was_attached ? link_event::detached : link_event::none;
   }
 
-  shared_table<Size> table_;
+  shared_table<Size, Order> table_;
   const std::byte* original_ = nullptr;
   std::uint32_t vdev_index_ = 0;
   host_assignment assignment_{};

@@ -32,7 +32,7 @@ void check(bool ok, const char* what) {
 
 int main() {
   auto live = original;
-  rproc::firmware::vdev_link link(live, original, {.order = rproc::endian::little});
+  rproc::firmware::vdev_link<original.size(), rproc::endian::little> link(live, original);
   check(link.poll() == rproc::firmware::link_event::none, "no host yet");
 
   const auto table = rproc::parse_mutable_table(live.bytes);
