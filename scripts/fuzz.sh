@@ -47,7 +47,8 @@ for name in "${harnesses[@]}"; do
     pids+=($!)
   done
   for pid in "${pids[@]}"; do wait "$pid" || true; done
-  runs=$(cat "$build/logs/$name".*.log | awk '/stat::number_of_executed_units/ { n += $2 } END { print n + 0 }')
+  runs=$(cat "$build/logs/$name".*.log |
+    awk '/stat::number_of_executed_units/ { n += $2 } END { print n + 0 }')
   crashes=$(($(find "$build/crashes" -name "$name-*" | wc -l) - before))
   printf '%-22s %8s %14s %10s %8s\n' "$name" "$seconds" "$runs" "$((runs / seconds))" "$crashes"
   total_runs=$((total_runs + runs))
