@@ -6,6 +6,7 @@
 //   const auto table = image->resource_table();       // result<optional<elf_resource_table>>
 //   rproc::load_segments(*image, [&](std::uint64_t da, std::size_t len)
 //                                    -> std::optional<std::span<std::byte>> { ... });
+//   image->entry();                                   // the boot address
 //
 // Every read goes through rproc::basic_byte_view; every offset and size of the file is checked
 // against the file without overflow, so hostile 64-bit values cannot wrap. Usable in constant
@@ -39,14 +40,12 @@ inline constexpr std::uint8_t class64 = 2;
 inline constexpr std::uint8_t data_little = 1;
 inline constexpr std::uint8_t data_big = 2;
 inline constexpr std::uint32_t pt_load = 1;
-inline constexpr std::uint32_t sht_nobits = 8;
 inline constexpr std::string_view table_section_name = ".resource_table";
 
 // e_ident: the same 16 bytes in both classes.
 inline constexpr std::size_t ei_magic = 0;
 inline constexpr std::size_t ei_class = 4;
 inline constexpr std::size_t ei_data = 5;
-inline constexpr std::size_t ei_nident = 16;
 
 // Byte offsets of the header fields, program header fields and section header fields of one
 // class; `word` is the width of addresses, file offsets and sizes (4 or 8).
