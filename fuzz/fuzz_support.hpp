@@ -98,6 +98,9 @@ class field_map {
   }
 
   bool ambiguous() const noexcept { return ambiguous_; }
+  // Some byte belongs to two fields, even two that agree on it (an entry in the offset array,
+  // two offsets to one entry): a write to one field is a write to the other.
+  bool overlapping() const noexcept { return overlapping_; }
 
   // The table as the other byte order writes it.
   std::vector<std::byte> swapped() const {
@@ -113,10 +116,12 @@ class field_map {
 
   void claim(std::size_t at, std::int64_t owner) {
     if (at >= owner_.size()) return;
-    if (owner_[at] == unclaimed)
+    if (owner_[at] == unclaimed) {
       owner_[at] = owner;
-    else if (owner_[at] != owner)
-      ambiguous_ = true;
+      return;
+    }
+    overlapping_ = true;
+    if (owner_[at] != owner) ambiguous_ = true;
   }
   void word(std::size_t at) {
     if (at > owner_.size() || owner_.size() - at < 4) return;
@@ -177,6 +182,7 @@ class field_map {
   std::span<const std::byte> table_;
   std::vector<std::int64_t> owner_;
   bool ambiguous_ = false;
+  bool overlapping_ = false;
 };
 
 template <class MemoryA, class MemoryB>
