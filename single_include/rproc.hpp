@@ -251,6 +251,7 @@ enum class errc : std::uint8_t {
   invalid_state,
   busy,
   vendor_resource_ignored,  // a warning: the platform does not handle this vendor entry
+  address_unavailable,
 };
 
 // The code's name as SPEC spells it ("vring_invalid"), or "unknown" for a value outside errc.
@@ -294,6 +295,7 @@ constexpr std::string_view to_string(errc code) noexcept {
     case errc::invalid_state: return "invalid_state";
     case errc::busy: return "busy";
     case errc::vendor_resource_ignored: return "vendor_resource_ignored";
+    case errc::address_unavailable: return "address_unavailable";
   }
   return "unknown";
 }
@@ -339,6 +341,8 @@ constexpr std::string_view describe(errc code) noexcept {
     case errc::invalid_state: return "the command is not valid in the current state";
     case errc::busy: return "the remote is busy in its current state";
     case errc::vendor_resource_ignored: return "the platform ignored a vendor resource";
+    case errc::address_unavailable:
+      return "the platform cannot place memory at the fixed address asked";
   }
   return "unknown error";
 }
@@ -434,6 +438,7 @@ constexpr message_text message(const error& e) noexcept {
       text.append(" (").append_hex(e.value).append(" bytes asked)");
       break;
     case errc::segment_not_mapped:
+    case errc::address_unavailable:
     case errc::table_not_mapped:
     case errc::trace_not_mapped:
     case errc::devmem_unsupported:
@@ -1770,6 +1775,7 @@ consteval table_image_for<Options, Entries...> make_table(const Entries&... entr
 //   const auto table = image->resource_table();       // result<optional<elf_resource_table>>
 //   rproc::load_segments(*image, [&](std::uint64_t da, std::size_t len)
 //                                    -> std::optional<std::span<std::byte>> { ... });
+//   image->entry();                                   // the boot address
 //
 // Every read goes through rproc::basic_byte_view; every offset and size of the file is checked
 // against the file without overflow, so hostile 64-bit values cannot wrap. Usable in constant
@@ -1797,14 +1803,12 @@ inline constexpr std::uint8_t class64 = 2;
 inline constexpr std::uint8_t data_little = 1;
 inline constexpr std::uint8_t data_big = 2;
 inline constexpr std::uint32_t pt_load = 1;
-inline constexpr std::uint32_t sht_nobits = 8;
 inline constexpr std::string_view table_section_name = ".resource_table";
 
 // e_ident: the same 16 bytes in both classes.
 inline constexpr std::size_t ei_magic = 0;
 inline constexpr std::size_t ei_class = 4;
 inline constexpr std::size_t ei_data = 5;
-inline constexpr std::size_t ei_nident = 16;
 
 // Byte offsets of the header fields, program header fields and section header fields of one
 // class; `word` is the width of addresses, file offsets and sizes (4 or 8).
@@ -3077,12 +3081,9 @@ struct detached {
   static constexpr state value = state::detached;
 };
 
-// What start() needs of a firmware image (rproc::elf_image provides it).
-struct image_table {
-  std::span<const std::byte> bytes{};
-  endian order = endian::little;
-  std::uint64_t da = 0;  // where the firmware expects its table (the section's sh_addr)
-};
+// What start() needs of a firmware image's table: its bytes, byte order, and the device address
+// where the firmware expects it (an ELF section's sh_addr). rproc::elf_image provides it.
+using image_table = elf_image_table;
 
 // A device-address translation handed to an image's loader, without templates or a heap.
 class address_translator {
@@ -3102,6 +3103,7 @@ class address_translator {
   std::span<std::byte> (*call_)(void*, std::uint64_t, std::size_t);
 };
 
+// What start() needs of a firmware image; rproc::elf_image is one.
 template <class I>
 concept bootable_image = requires(const I& image, const address_translator& translate) {
   { image.boot_address() } -> std::convertible_to<std::uint64_t>;
@@ -3110,37 +3112,6 @@ concept bootable_image = requires(const I& image, const address_translator& tran
   // Loads every segment through `translate`, writing nothing unless all of them fit.
   { image.load(translate) } -> std::same_as<result<void>>;
 };
-
-// An ELF firmware image as start() reads it: the entry point, the `.resource_table` section
-// (parsed in the image's byte order, expected by the firmware at its sh_addr), the PT_LOAD
-// segments. A remote<P, offline> starts an rproc::elf_image directly.
-class elf_firmware {
- public:
-  explicit constexpr elf_firmware(const elf_image& image, parse_options options = {}) noexcept
-      : image_(&image), options_(options) {}
-  constexpr std::uint64_t boot_address() const noexcept { return image_->entry(); }
-  constexpr result<std::optional<image_table>> table() const noexcept {
-    const auto found = image_->resource_table(options_);
-    if (!found) return found.error();
-    if (!*found) return std::optional<image_table>{};
-    const auto& t = **found;
-    return std::optional<image_table>{image_table{t.table.bytes().bytes(), t.table.order(), t.address}};
-  }
-  result<void> load(const address_translator& translate) const noexcept {
-    return load_segments(*image_, [&](std::uint64_t da, std::size_t len) {
-      const auto target = translate(da, len);
-      return target.size() < len ? std::optional<std::span<std::byte>>{}
-                                 : std::optional<std::span<std::byte>>{target};
-    });
-  }
-
- private:
-  const elf_image* image_;
-  parse_options options_;
-};
-
-template <class I>
-concept firmware_image = bootable_image<I> || std::same_as<I, elf_image>;
 
 // The choice made at detach when the firmware changed its table while the host held it.
 struct detach_options {
@@ -3265,13 +3236,6 @@ class processor {
   }
   void unprepare() noexcept {
     if constexpr (platform_has_prepare<Platform>) platform_->unprepare();
-  }
-
-  template <firmware_image Image>
-  result<void> boot(const Image& image) noexcept
-    requires(platform_can_start<Platform> && std::same_as<Image, elf_image>)
-  {
-    return boot(elf_firmware(image));
   }
 
   // offline -> running (Linux's rproc_fw_boot + rproc_start order).
@@ -3576,7 +3540,7 @@ class [[nodiscard]] remote {
   Platform& platform() const noexcept { return claim_.get()->platform(); }
 
   // offline -> running. On failure: offline, nothing held.
-  template <firmware_image Image>
+  template <bootable_image Image>
   transition<Platform, running, offline> start(const Image& image) &&
     requires(is_offline && platform_can_start<Platform>)
   {
@@ -3670,7 +3634,7 @@ class machine {
   explicit machine(Platform& platform) noexcept : processor_(platform) {}
 
   // The firmware image that `start` boots and recovery reloads; it must outlive its use.
-  template <firmware_image Image>
+  template <bootable_image Image>
   void set_firmware(const Image& image) noexcept {
     image_ = &image;
     boot_ = [](rproc::processor<Platform>& p, const void* i) -> result<void> {
@@ -3970,7 +3934,10 @@ class basic_platform {
       return error{errc::out_of_memory, 0, std::nullopt, request.len};
     std::optional<std::uint64_t> da;
     if (request.da != fw_rsc_addr_any) {
-      if (fits_fixed(request.da, request.len)) da = request.da;
+      // A fixed address is honoured or refused; the board has no IOMMU to remap it.
+      if (!fits_fixed(request.da, request.len))
+        return error{errc::address_unavailable, 0, std::nullopt, request.da};
+      da = request.da;
     } else {
       da = first_fit(request.len, request.align > page_size ? request.align : page_size);
     }

@@ -176,7 +176,8 @@ TEST_CASE("negative control: without the restore, re-attach reads da 0 as a fixe
   auto attaching = std::move(detached).attach();
   REQUIRE_FALSE(attaching.has_value());
   // The host asked for vring memory at address 0, as if the firmware had fixed it there.
-  CHECK(attaching.error().code == rproc::errc::out_of_memory);
+  CHECK(attaching.error().code == rproc::errc::address_unavailable);
+  CHECK(attaching.error().value == 0);
   CHECK(attaching.error().entry == 1u);
   CHECK(attaching.error().offset == 84 + 28 + 0);  // vring 0's da field
   // The failed attach released everything and left the table as it found it.
@@ -535,3 +536,6 @@ TEST_CASE("fault injection while starting an ELF image: nothing is loaded half",
     CHECK(text_loaded == table_loaded);
   }
 }
+
+static_assert(rproc::bootable_image<rproc::elf_image>);
+static_assert(rproc::bootable_image<test::memory_image>);

@@ -56,6 +56,7 @@ enum class errc : std::uint8_t {
   invalid_state,
   busy,
   vendor_resource_ignored,  // a warning: the platform does not handle this vendor entry
+  address_unavailable,
 };
 
 // The code's name as SPEC spells it ("vring_invalid"), or "unknown" for a value outside errc.
@@ -99,6 +100,7 @@ constexpr std::string_view to_string(errc code) noexcept {
     case errc::invalid_state: return "invalid_state";
     case errc::busy: return "busy";
     case errc::vendor_resource_ignored: return "vendor_resource_ignored";
+    case errc::address_unavailable: return "address_unavailable";
   }
   return "unknown";
 }
@@ -144,6 +146,8 @@ constexpr std::string_view describe(errc code) noexcept {
     case errc::invalid_state: return "the command is not valid in the current state";
     case errc::busy: return "the remote is busy in its current state";
     case errc::vendor_resource_ignored: return "the platform ignored a vendor resource";
+    case errc::address_unavailable:
+      return "the platform cannot place memory at the fixed address asked";
   }
   return "unknown error";
 }
@@ -239,6 +243,7 @@ constexpr message_text message(const error& e) noexcept {
       text.append(" (").append_hex(e.value).append(" bytes asked)");
       break;
     case errc::segment_not_mapped:
+    case errc::address_unavailable:
     case errc::table_not_mapped:
     case errc::trace_not_mapped:
     case errc::devmem_unsupported:

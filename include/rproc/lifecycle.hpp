@@ -75,12 +75,9 @@ struct detached {
   static constexpr state value = state::detached;
 };
 
-// What start() needs of a firmware image (rproc::elf_image provides it).
-struct image_table {
-  std::span<const std::byte> bytes{};
-  endian order = endian::little;
-  std::uint64_t da = 0;  // where the firmware expects its table (the section's sh_addr)
-};
+// What start() needs of a firmware image's table: its bytes, byte order, and the device address
+// where the firmware expects it (an ELF section's sh_addr). rproc::elf_image provides it.
+using image_table = elf_image_table;
 
 // A device-address translation handed to an image's loader, without templates or a heap.
 class address_translator {
@@ -100,6 +97,7 @@ class address_translator {
   std::span<std::byte> (*call_)(void*, std::uint64_t, std::size_t);
 };
 
+// What start() needs of a firmware image; rproc::elf_image is one.
 template <class I>
 concept bootable_image = requires(const I& image, const address_translator& translate) {
   { image.boot_address() } -> std::convertible_to<std::uint64_t>;
@@ -108,37 +106,6 @@ concept bootable_image = requires(const I& image, const address_translator& tran
   // Loads every segment through `translate`, writing nothing unless all of them fit.
   { image.load(translate) } -> std::same_as<result<void>>;
 };
-
-// An ELF firmware image as start() reads it: the entry point, the `.resource_table` section
-// (parsed in the image's byte order, expected by the firmware at its sh_addr), the PT_LOAD
-// segments. A remote<P, offline> starts an rproc::elf_image directly.
-class elf_firmware {
- public:
-  explicit constexpr elf_firmware(const elf_image& image, parse_options options = {}) noexcept
-      : image_(&image), options_(options) {}
-  constexpr std::uint64_t boot_address() const noexcept { return image_->entry(); }
-  constexpr result<std::optional<image_table>> table() const noexcept {
-    const auto found = image_->resource_table(options_);
-    if (!found) return found.error();
-    if (!*found) return std::optional<image_table>{};
-    const auto& t = **found;
-    return std::optional<image_table>{image_table{t.table.bytes().bytes(), t.table.order(), t.address}};
-  }
-  result<void> load(const address_translator& translate) const noexcept {
-    return load_segments(*image_, [&](std::uint64_t da, std::size_t len) {
-      const auto target = translate(da, len);
-      return target.size() < len ? std::optional<std::span<std::byte>>{}
-                                 : std::optional<std::span<std::byte>>{target};
-    });
-  }
-
- private:
-  const elf_image* image_;
-  parse_options options_;
-};
-
-template <class I>
-concept firmware_image = bootable_image<I> || std::same_as<I, elf_image>;
 
 // The choice made at detach when the firmware changed its table while the host held it.
 struct detach_options {
@@ -263,13 +230,6 @@ class processor {
   }
   void unprepare() noexcept {
     if constexpr (platform_has_prepare<Platform>) platform_->unprepare();
-  }
-
-  template <firmware_image Image>
-  result<void> boot(const Image& image) noexcept
-    requires(platform_can_start<Platform> && std::same_as<Image, elf_image>)
-  {
-    return boot(elf_firmware(image));
   }
 
   // offline -> running (Linux's rproc_fw_boot + rproc_start order).
@@ -574,7 +534,7 @@ class [[nodiscard]] remote {
   Platform& platform() const noexcept { return claim_.get()->platform(); }
 
   // offline -> running. On failure: offline, nothing held.
-  template <firmware_image Image>
+  template <bootable_image Image>
   transition<Platform, running, offline> start(const Image& image) &&
     requires(is_offline && platform_can_start<Platform>)
   {
@@ -668,7 +628,7 @@ class machine {
   explicit machine(Platform& platform) noexcept : processor_(platform) {}
 
   // The firmware image that `start` boots and recovery reloads; it must outlive its use.
-  template <firmware_image Image>
+  template <bootable_image Image>
   void set_firmware(const Image& image) noexcept {
     image_ = &image;
     boot_ = [](rproc::processor<Platform>& p, const void* i) -> result<void> {

@@ -214,7 +214,10 @@ class basic_platform {
       return error{errc::out_of_memory, 0, std::nullopt, request.len};
     std::optional<std::uint64_t> da;
     if (request.da != fw_rsc_addr_any) {
-      if (fits_fixed(request.da, request.len)) da = request.da;
+      // A fixed address is honoured or refused; the board has no IOMMU to remap it.
+      if (!fits_fixed(request.da, request.len))
+        return error{errc::address_unavailable, 0, std::nullopt, request.da};
+      da = request.da;
     } else {
       da = first_fit(request.len, request.align > page_size ? request.align : page_size);
     }

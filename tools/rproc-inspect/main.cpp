@@ -5,8 +5,10 @@
 
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <string>
 
+#include "cycles.hpp"
 #include "file_contents.hpp"
 #include "inspect.hpp"
 #include "report.hpp"
@@ -16,6 +18,7 @@ namespace {
 struct command_line {
   std::string path;
   bool json = false;
+  unsigned cycles = 0;
   inspect::options inspect;
 };
 
@@ -28,6 +31,10 @@ void define_options(CLI::App& app, command_line& cl) {
   app.add_flag("--big-endian", cl.inspect.big_endian,
                "The raw table is big-endian (default: little-endian)")
       ->needs(raw);
+  app.add_option("--cycles", cl.cycles,
+                 "Run N attach / detach cycles of the table on the simulated platform and "
+                 "report each (exit 0 only when every cycle leaves the table as it was)")
+      ->check(CLI::Range(1u, 100000u));
   app.add_option("FILE", cl.path, "Firmware image (ELF) or raw resource table")->required();
   app.set_version_flag("--version", "rproc-inspect " RPROC_VERSION);
   app.footer(
@@ -38,11 +45,23 @@ void define_options(CLI::App& app, command_line& cl) {
 int inspect_file(const command_line& cl) {
   const auto file = inspect::file_contents::read(cl.path);
   const auto found = inspect::inspect_bytes(file.bytes(), cl.inspect);
-  if (cl.json)
-    fmt::print("{}\n", inspect::json_report(found, cl.path).dump(2));
-  else
+  auto status = inspect::status_of(found);
+  std::optional<inspect::cycles_run> run;
+  if (cl.cycles > 0 && found.table) {
+    run = inspect::run_cycles(found.table->table, cl.cycles);
+    if (!run->all_clean()) status = inspect::exit_status::malformed;
+  }
+  if (cl.json) {
+    auto report = inspect::json_report(found, cl.path);
+    if (cl.cycles > 0)
+      report["cycles"] = run ? inspect::cycles_json(*run, found.table->file_offset)
+                             : nlohmann::ordered_json::array();
+    fmt::print("{}\n", report.dump(2));
+  } else {
     fmt::print("{}", inspect::text_report(found, cl.path, file.bytes().size()));
-  return inspect::status_of(found);
+    if (run) fmt::print("{}", inspect::cycles_text(*run, found.table->file_offset));
+  }
+  return status;
 }
 
 }  // namespace
