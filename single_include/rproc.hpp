@@ -252,6 +252,7 @@ enum class errc : std::uint8_t {
   busy,
   vendor_resource_ignored,  // a warning: the platform does not handle this vendor entry
   address_unavailable,
+  entries_overlap,
 };
 
 // The code's name as SPEC spells it ("vring_invalid"), or "unknown" for a value outside errc.
@@ -296,6 +297,7 @@ constexpr std::string_view to_string(errc code) noexcept {
     case errc::busy: return "busy";
     case errc::vendor_resource_ignored: return "vendor_resource_ignored";
     case errc::address_unavailable: return "address_unavailable";
+    case errc::entries_overlap: return "entries_overlap";
   }
   return "unknown";
 }
@@ -343,6 +345,8 @@ constexpr std::string_view describe(errc code) noexcept {
     case errc::vendor_resource_ignored: return "the platform ignored a vendor resource";
     case errc::address_unavailable:
       return "the platform cannot place memory at the fixed address asked";
+    case errc::entries_overlap:
+      return "a field the host writes overlaps the header or another entry's type or size";
   }
   return "unknown error";
 }
@@ -1364,6 +1368,59 @@ constexpr result<mutable_table_view> parse_mutable_table(std::span<std::byte> by
                                                          endian order = endian::little,
                                                          parse_options options = {}) noexcept {
   return parse_table_bytes(mutable_byte_view(bytes, order), options);
+}
+
+// Calls f(offset, length) for each field a host writes into entry `entry` of a live table
+// (SPEC section 3): a carveout's da, pa and len; a vdev's gfeatures and status, and each of its
+// vrings' da and notifyid.
+template <class Byte, class F>
+constexpr void for_each_host_field_of(const basic_resource_entry<Byte>& entry, F&& f) {
+  const std::size_t at = entry.offset();
+  if (entry.kind() == entry_kind::carveout) {
+    f(at + layout::carveout::da, std::size_t{12});  // da, pa, len
+  } else if (const auto vdev = entry.template as<basic_vdev_entry<Byte>>()) {
+    f(at + layout::vdev::gfeatures, std::size_t{4});
+    f(at + layout::vdev::status, std::size_t{1});
+    for (std::size_t k = 0; k < vdev->num_of_vrings(); ++k) {
+      const std::size_t vring = at + layout::vdev::vrings + k * layout::vring::size;
+      f(vring + layout::vring::da, std::size_t{4});
+      f(vring + layout::vring::notifyid, std::size_t{4});
+    }
+  }
+}
+
+// The same for every entry, in index order.
+template <class Byte, class F>
+constexpr void for_each_host_field(const basic_table_view<Byte>& table, F&& f) {
+  for (const auto entry : table) for_each_host_field_of(entry, f);
+}
+
+// Refuses a table where a field the host writes lies over the header, the offset array, or the
+// bytes that give an entry its type and size (type word; a vdev's config_len, num_of_vrings):
+// the format allows entries to overlap, but writing such a field would reshape the table.
+template <class Byte>
+constexpr result<void> check_host_fields(const basic_table_view<Byte>& table) noexcept {
+  const std::size_t header_end = layout::header_size + std::size_t{table.num()} * 4;
+  std::optional<error> fault;
+  for (const auto entry : table) {
+    for_each_host_field_of(entry, [&](std::size_t at, std::size_t len) {
+      if (fault) return;
+      const auto overlaps = [&](std::size_t begin, std::size_t size) {
+        return at < begin + size && begin < at + len;
+      };
+      bool reshapes = overlaps(0, header_end);
+      for (const auto other : table) {
+        const std::size_t o = other.offset();
+        reshapes = reshapes || overlaps(o + layout::type, 4);
+        if (other.kind() == entry_kind::vdev)
+          reshapes = reshapes || overlaps(o + layout::vdev::config_len, 4) ||
+                     overlaps(o + layout::vdev::num_of_vrings, 1);
+      }
+      if (reshapes) fault = error{errc::entries_overlap, at, entry.index(), at};
+    });
+  }
+  if (fault) return *fault;
+  return {};
 }
 
 template <class Byte>
@@ -2641,6 +2698,7 @@ class resource_set {
   // go to the platform. Nothing is written to the table but the vrings' notify ids.
   result<void> handle(Platform& platform, const mutable_table_view& table) noexcept {
     warnings_.clear();
+    if (auto checked = check_host_fields(table); !checked) return checked;
     for (const auto entry : table) {
       result<void> handled;
       entry.visit(overloaded{
@@ -2873,32 +2931,6 @@ class resource_set {
 #include <span>
 
 namespace rproc {
-
-// Calls f(offset, length) for every field a host writes into a live table (SPEC section 3): each
-// carveout's da, pa and len; each vring's da and notifyid; each vdev's gfeatures and status.
-template <class Byte, class F>
-constexpr void for_each_host_field(const basic_table_view<Byte>& table, F&& f) {
-  for (const auto entry : table) {
-    const std::size_t at = entry.offset();
-    switch (entry.kind()) {
-      case entry_kind::carveout:
-        f(at + layout::carveout::da, std::size_t{12});  // da, pa, len
-        break;
-      case entry_kind::vdev: {
-        const auto vdev = *entry.template as<basic_vdev_entry<Byte>>();
-        f(at + layout::vdev::gfeatures, std::size_t{4});
-        f(at + layout::vdev::status, std::size_t{1});
-        for (std::size_t k = 0; k < vdev.num_of_vrings(); ++k) {
-          const std::size_t vring = at + layout::vdev::vrings + k * layout::vring::size;
-          f(vring + layout::vring::da, std::size_t{4});
-          f(vring + layout::vring::notifyid, std::size_t{4});
-        }
-        break;
-      }
-      default: break;
-    }
-  }
-}
 
 // What to do when the firmware changed bytes of its table that the host never writes.
 enum class on_remote_change : std::uint8_t {
@@ -3381,7 +3413,9 @@ class processor {
       unprepare();
       return e;
     };
-    const auto table = *current_table();
+    const auto current = current_table();
+    if (!current) return fail({errc::table_changed_by_remote, 0, std::nullopt, 0});
+    const auto& table = *current;
     if (auto handled = resources_.handle(*platform_, table); !handled) return fail(handled.error());
     if (auto allocated = resources_.allocate_carveouts(*platform_, table); !allocated)
       return fail(allocated.error());
@@ -3404,21 +3438,23 @@ class processor {
       if (const auto changed = clean_.first_remote_change(live_))
         return error{errc::table_changed_by_remote, *changed, std::nullopt,
                      std::to_integer<std::uint64_t>(live_[*changed])};
-    const auto live = *current_table();
-    resources_.stop_virtio(live);
+    // With restore_anyway or keep_remote_changes, the firmware may have reshaped its table so
+    // that it no longer parses: then only the clean copy is written.
+    const auto live = current_table();
+    if (live) resources_.stop_virtio(*live);
     copy_differing(live_, cache_bytes());  // the host's writes go to its own copy from now on
     on_live_ = false;
     const auto restored = clean_.restore(live_, options.remote_change);
     if (!restored) {  // cannot happen after the check above; keep the table as the host had it
       copy_differing(cache_bytes(), live_);
       on_live_ = true;
-      resources_.resume_virtio(live);
+      if (live) resources_.resume_virtio(*live);
       return restored.error();
     }
     if (auto told = platform_->detach(); !told) {
       copy_differing(cache_bytes(), live_);
       on_live_ = true;
-      resources_.resume_virtio(live);
+      if (live) resources_.resume_virtio(*live);
       return told.error();
     }
     last_restore_ = *restored;

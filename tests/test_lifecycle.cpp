@@ -539,3 +539,51 @@ TEST_CASE("fault injection while starting an ELF image: nothing is loaded half",
 
 static_assert(rproc::bootable_image<rproc::elf_image>);
 static_assert(rproc::bootable_image<test::memory_image>);
+
+TEST_CASE("a table whose host fields would reshape it is refused before any write",
+          "[lifecycle]") {
+  // Entry 1 is a vdev (with no vrings) whose type word is entry 0's carveout da: valid as the
+  // format goes (entries may overlap), but the host's write of da would change entry 1's type.
+  static constexpr auto base = rproc::make_table(
+      rproc::rsc::carveout{.da = 3, .pa = 0x1000, .len = 0x1000, .name = ""},
+      rproc::rsc::trace{.da = test::trace_da, .len = 16, .name = "t"});
+  constexpr auto overlapping = [] {
+    auto bytes = base.bytes;
+    (void)rproc::mutable_byte_view(bytes, rproc::endian::little).write_u32(20, 28);  // offset[1]
+    return bytes;
+  }();
+  static_assert(rproc::parse_table(overlapping)->operator[](1).kind() == rproc::entry_kind::vdev);
+  static_assert(rproc::check_host_fields(*rproc::parse_table(overlapping)).error().code ==
+                rproc::errc::entries_overlap);
+  static_assert(rproc::check_host_fields(*rproc::parse_table(base)).has_value());
+
+  auto board = std::make_unique<board_t>();
+  REQUIRE(board->boot_loader_start(overlapping, test::table_da));
+  proc_t proc(*board);
+  auto t = std::move(proc.claim<rproc::detached>().value()).attach();
+  REQUIRE_FALSE(t.has_value());
+  CHECK(t.error().code == rproc::errc::entries_overlap);
+  CHECK(t.error().offset == 28);
+  CHECK(t.error().entry == 0u);
+  CHECK(board->table_is_original());
+  CHECK(board->stats().outstanding_allocations == 0);
+}
+
+TEST_CASE("a firmware that reshapes its table while attached: detach still restores it",
+          "[lifecycle][snapshot]") {
+  auto board = booted_board();
+  proc_t proc(*board);
+  auto attached = std::move(proc.claim<rproc::detached>().value()).attach().value();
+  // The firmware writes garbage over its header: the live table no longer parses.
+  for (std::size_t i = 0; i < 8; ++i) board->firmware_table()[i] = std::byte{0xEE};
+  auto refused = std::move(attached).detach();
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code == rproc::errc::table_changed_by_remote);
+  CHECK(refused.error().offset == 0);
+  auto detached =
+      std::move(refused).previous().detach({rproc::on_remote_change::restore_anyway}).value();
+  CHECK(rproc::parse_table(board->firmware_table()).has_value());
+  CHECK(std::equal(board->firmware_table().begin(), board->firmware_table().end(),
+                   test::zephyr_table.begin()));
+  CHECK(board->stats().outstanding_allocations == 0);
+}

@@ -57,6 +57,7 @@ enum class errc : std::uint8_t {
   busy,
   vendor_resource_ignored,  // a warning: the platform does not handle this vendor entry
   address_unavailable,
+  entries_overlap,
 };
 
 // The code's name as SPEC spells it ("vring_invalid"), or "unknown" for a value outside errc.
@@ -101,6 +102,7 @@ constexpr std::string_view to_string(errc code) noexcept {
     case errc::busy: return "busy";
     case errc::vendor_resource_ignored: return "vendor_resource_ignored";
     case errc::address_unavailable: return "address_unavailable";
+    case errc::entries_overlap: return "entries_overlap";
   }
   return "unknown";
 }
@@ -148,6 +150,8 @@ constexpr std::string_view describe(errc code) noexcept {
     case errc::vendor_resource_ignored: return "the platform ignored a vendor resource";
     case errc::address_unavailable:
       return "the platform cannot place memory at the fixed address asked";
+    case errc::entries_overlap:
+      return "a field the host writes overlaps the header or another entry's type or size";
   }
   return "unknown error";
 }

@@ -375,7 +375,9 @@ class processor {
       unprepare();
       return e;
     };
-    const auto table = *current_table();
+    const auto current = current_table();
+    if (!current) return fail({errc::table_changed_by_remote, 0, std::nullopt, 0});
+    const auto& table = *current;
     if (auto handled = resources_.handle(*platform_, table); !handled) return fail(handled.error());
     if (auto allocated = resources_.allocate_carveouts(*platform_, table); !allocated)
       return fail(allocated.error());
@@ -398,21 +400,23 @@ class processor {
       if (const auto changed = clean_.first_remote_change(live_))
         return error{errc::table_changed_by_remote, *changed, std::nullopt,
                      std::to_integer<std::uint64_t>(live_[*changed])};
-    const auto live = *current_table();
-    resources_.stop_virtio(live);
+    // With restore_anyway or keep_remote_changes, the firmware may have reshaped its table so
+    // that it no longer parses: then only the clean copy is written.
+    const auto live = current_table();
+    if (live) resources_.stop_virtio(*live);
     copy_differing(live_, cache_bytes());  // the host's writes go to its own copy from now on
     on_live_ = false;
     const auto restored = clean_.restore(live_, options.remote_change);
     if (!restored) {  // cannot happen after the check above; keep the table as the host had it
       copy_differing(cache_bytes(), live_);
       on_live_ = true;
-      resources_.resume_virtio(live);
+      if (live) resources_.resume_virtio(*live);
       return restored.error();
     }
     if (auto told = platform_->detach(); !told) {
       copy_differing(cache_bytes(), live_);
       on_live_ = true;
-      resources_.resume_virtio(live);
+      if (live) resources_.resume_virtio(*live);
       return told.error();
     }
     last_restore_ = *restored;

@@ -18,32 +18,6 @@
 
 namespace rproc {
 
-// Calls f(offset, length) for every field a host writes into a live table (SPEC section 3): each
-// carveout's da, pa and len; each vring's da and notifyid; each vdev's gfeatures and status.
-template <class Byte, class F>
-constexpr void for_each_host_field(const basic_table_view<Byte>& table, F&& f) {
-  for (const auto entry : table) {
-    const std::size_t at = entry.offset();
-    switch (entry.kind()) {
-      case entry_kind::carveout:
-        f(at + layout::carveout::da, std::size_t{12});  // da, pa, len
-        break;
-      case entry_kind::vdev: {
-        const auto vdev = *entry.template as<basic_vdev_entry<Byte>>();
-        f(at + layout::vdev::gfeatures, std::size_t{4});
-        f(at + layout::vdev::status, std::size_t{1});
-        for (std::size_t k = 0; k < vdev.num_of_vrings(); ++k) {
-          const std::size_t vring = at + layout::vdev::vrings + k * layout::vring::size;
-          f(vring + layout::vring::da, std::size_t{4});
-          f(vring + layout::vring::notifyid, std::size_t{4});
-        }
-        break;
-      }
-      default: break;
-    }
-  }
-}
-
 // What to do when the firmware changed bytes of its table that the host never writes.
 enum class on_remote_change : std::uint8_t {
   fail,                 // write nothing; the caller gets table_changed_by_remote and decides

@@ -280,6 +280,59 @@ constexpr result<mutable_table_view> parse_mutable_table(std::span<std::byte> by
   return parse_table_bytes(mutable_byte_view(bytes, order), options);
 }
 
+// Calls f(offset, length) for each field a host writes into entry `entry` of a live table
+// (SPEC section 3): a carveout's da, pa and len; a vdev's gfeatures and status, and each of its
+// vrings' da and notifyid.
+template <class Byte, class F>
+constexpr void for_each_host_field_of(const basic_resource_entry<Byte>& entry, F&& f) {
+  const std::size_t at = entry.offset();
+  if (entry.kind() == entry_kind::carveout) {
+    f(at + layout::carveout::da, std::size_t{12});  // da, pa, len
+  } else if (const auto vdev = entry.template as<basic_vdev_entry<Byte>>()) {
+    f(at + layout::vdev::gfeatures, std::size_t{4});
+    f(at + layout::vdev::status, std::size_t{1});
+    for (std::size_t k = 0; k < vdev->num_of_vrings(); ++k) {
+      const std::size_t vring = at + layout::vdev::vrings + k * layout::vring::size;
+      f(vring + layout::vring::da, std::size_t{4});
+      f(vring + layout::vring::notifyid, std::size_t{4});
+    }
+  }
+}
+
+// The same for every entry, in index order.
+template <class Byte, class F>
+constexpr void for_each_host_field(const basic_table_view<Byte>& table, F&& f) {
+  for (const auto entry : table) for_each_host_field_of(entry, f);
+}
+
+// Refuses a table where a field the host writes lies over the header, the offset array, or the
+// bytes that give an entry its type and size (type word; a vdev's config_len, num_of_vrings):
+// the format allows entries to overlap, but writing such a field would reshape the table.
+template <class Byte>
+constexpr result<void> check_host_fields(const basic_table_view<Byte>& table) noexcept {
+  const std::size_t header_end = layout::header_size + std::size_t{table.num()} * 4;
+  std::optional<error> fault;
+  for (const auto entry : table) {
+    for_each_host_field_of(entry, [&](std::size_t at, std::size_t len) {
+      if (fault) return;
+      const auto overlaps = [&](std::size_t begin, std::size_t size) {
+        return at < begin + size && begin < at + len;
+      };
+      bool reshapes = overlaps(0, header_end);
+      for (const auto other : table) {
+        const std::size_t o = other.offset();
+        reshapes = reshapes || overlaps(o + layout::type, 4);
+        if (other.kind() == entry_kind::vdev)
+          reshapes = reshapes || overlaps(o + layout::vdev::config_len, 4) ||
+                     overlaps(o + layout::vdev::num_of_vrings, 1);
+      }
+      if (reshapes) fault = error{errc::entries_overlap, at, entry.index(), at};
+    });
+  }
+  if (fault) return *fault;
+  return {};
+}
+
 template <class Byte>
 constexpr std::size_t basic_table_view<Byte>::used_bytes() const noexcept {
   std::size_t end = layout::header_size + std::size_t{num_} * 4;
