@@ -106,6 +106,7 @@ int main() {
                proc.last_restore().bytes_written);
     fmt::print("  the firmware's table is byte for byte what it wrote: {}; core running: {}.\n",
                board->table_is_original() ? "yes" : "NO", board->is_running() ? "yes" : "no");
+    if (!board->table_is_original() || !board->is_running()) return 1;
   }
 
   fmt::print("\n3. Without the clean copy (Linux's detach before 5.13), the vrings are released\n"
