@@ -577,7 +577,6 @@ class [[nodiscard]] result<void> {
 #include <compare>
 #include <cstddef>
 #include <cstdint>
-#include <iterator>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -1100,7 +1099,6 @@ inline constexpr bool std::ranges::enable_view<rproc::basic_vring_range<Byte>> =
 
 #include <cstddef>
 #include <cstdint>
-#include <iterator>
 #include <optional>
 #include <span>
 
@@ -1357,6 +1355,7 @@ constexpr result<basic_table_view<Byte>> parse_table_bytes(basic_byte_view<Byte>
 
 // Validates `bytes` as a resource table in byte order `order` (the remote's) and returns a view
 // of it, or the first fault (offsets are from the first byte of `bytes`).
+template <class = void>  // instantiated where it is used, not in every includer
 constexpr result<table_view> parse_table(std::span<const std::byte> bytes,
                                          endian order = endian::little,
                                          parse_options options = {}) noexcept {
@@ -1364,6 +1363,7 @@ constexpr result<table_view> parse_table(std::span<const std::byte> bytes,
 }
 
 // The same, for a live table the host writes into (SPEC section 3).
+template <class = void>
 constexpr result<mutable_table_view> parse_mutable_table(std::span<std::byte> bytes,
                                                          endian order = endian::little,
                                                          parse_options options = {}) noexcept {
@@ -1842,7 +1842,6 @@ consteval table_image_for<Options, Entries...> make_table(const Entries&... entr
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
-#include <iterator>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -1992,6 +1991,7 @@ struct elf_image_table {
 };
 
 class elf_image;
+template <class = void>  // instantiated where it is used, not in every includer
 constexpr result<elf_image> read_elf(std::span<const std::byte> file) noexcept;
 
 namespace detail {
@@ -2062,6 +2062,7 @@ class elf_image {
   // The image's resource table parsed in the image's byte order; std::nullopt when the image has
   // none (no `.resource_table` section, or one of size 0: see empty_table_warning()). A fault of
   // the table is reported with its offset in the file (the section's offset plus the field's).
+  template <class = void>
   constexpr result<std::optional<elf_resource_table>> resource_table(
       parse_options options = {}) const noexcept {
     const auto s = table_section();
@@ -2079,6 +2080,7 @@ class elf_image {
 
   // The same for the lifecycle: the table checked (faults at file offsets), then only its bytes,
   // byte order and device address.
+  template <class = void>
   constexpr result<std::optional<elf_image_table>> table(
       parse_options options = {}) const noexcept {
     const auto found = resource_table(options);
@@ -2094,6 +2096,7 @@ class elf_image {
   constexpr result<void> load(Translate&& da_to_va) const;
 
  private:
+  template <class>
   friend constexpr result<elf_image> read_elf(std::span<const std::byte> file) noexcept;
 
   constexpr std::uint16_t half(std::size_t at) const noexcept {
@@ -2199,6 +2202,7 @@ constexpr elf_section elf_image::section(std::uint32_t i) const noexcept {
 // Checks `file` as an ELF image, every check of SPEC section 2 in SPEC's order, and returns the
 // first fault with the file offset of the faulty header field, section header or program header.
 // Extended numbering (e_shnum 0 with the count in section 0) is not read, as in Linux.
+template <class>
 constexpr result<elf_image> read_elf(std::span<const std::byte> file) noexcept {
   using detail::elf_fault;
   using detail::fits_in;
@@ -2945,18 +2949,22 @@ struct restore_report {
 };
 
 // A clean copy in a caller's buffer (no heap). table_snapshot<N> brings its own buffer.
+// (The members that parse are templates only so that a file that includes this header without
+// using them does not instantiate the parser.)
 class basic_table_snapshot {
  public:
   constexpr explicit basic_table_snapshot(std::span<std::byte> storage) noexcept
       : storage_(storage) {}
 
   // Copies a live table, which must be valid; nothing is kept on failure.
+  template <class Deferred = void>
   constexpr result<void> take(std::span<const std::byte> live, endian order,
                               parse_options options = {}) noexcept {
     clear();
     if (live.size() > storage_.size())
       return error{errc::snapshot_too_small, 0, std::nullopt, live.size()};
-    if (const auto parsed = parse_table(live, order, options); !parsed) return parsed.error();
+    if (const auto parsed = parse_table<Deferred>(live, order, options); !parsed)
+      return parsed.error();
     for (std::size_t i = 0; i < live.size(); ++i) storage_[i] = live[i];
     size_ = live.size();
     order_ = order;
@@ -2974,24 +2982,27 @@ class basic_table_snapshot {
   }
   constexpr endian order() const noexcept { return order_; }
   // The snapshot as a table (it was valid when taken).
+  template <class Deferred = void>
   constexpr table_view table() const noexcept {
-    return parse_table(bytes(), order_).value_or(table_view{});
+    return parse_table<Deferred>(bytes(), order_).value_or(table_view{});
   }
 
   // The first byte, outside the host's fields, where `live` differs from the snapshot.
+  template <class Deferred = void>
   constexpr std::optional<std::size_t> first_remote_change(
       std::span<const std::byte> live) const noexcept {
     if (!taken_) return std::nullopt;
     if (live.size() != size_) return live.size() < size_ ? live.size() : size_;
-    const table_view clean = table();
+    const table_view clean = table<Deferred>();
     for (std::size_t i = 0; i < size_; ++i)
-      if (live[i] != storage_[i] && !is_host_byte(clean, i)) return i;
+      if (live[i] != storage_[i] && !is_host_byte<Deferred>(clean, i)) return i;
     return std::nullopt;
   }
 
   // Writes the snapshot back over `live`, only where they differ. With on_remote_change::fail, a
   // change by the remote outside the host's fields writes nothing and is table_changed_by_remote
   // (offset: the first changed byte).
+  template <class Deferred = void>
   constexpr result<restore_report> restore(std::span<std::byte> live,
                                            on_remote_change policy) const noexcept {
     if (!taken_) return error{errc::invalid_state, 0, std::nullopt, 0};
@@ -2999,16 +3010,17 @@ class basic_table_snapshot {
       return error{errc::table_changed_by_remote, live.size() < size_ ? live.size() : size_,
                    std::nullopt, live.size()};
     restore_report report{};
-    if (const auto changed = first_remote_change(live)) {
+    if (const auto changed = first_remote_change<Deferred>(live)) {
       report.remote_changed = true;
       if (policy == on_remote_change::fail)
         return error{errc::table_changed_by_remote, *changed, std::nullopt,
                      std::to_integer<std::uint64_t>(live[*changed])};
     }
-    const table_view clean = table();
+    const table_view clean = table<Deferred>();
     const bool only_host_fields = report.remote_changed && policy == on_remote_change::keep_remote_changes;
     for (std::size_t i = 0; i < size_; ++i) {
-      if (live[i] == storage_[i] || (only_host_fields && !is_host_byte(clean, i))) continue;
+      if (live[i] == storage_[i] || (only_host_fields && !is_host_byte<Deferred>(clean, i)))
+        continue;
       live[i] = storage_[i];
       ++report.bytes_written;
     }
@@ -3018,9 +3030,10 @@ class basic_table_snapshot {
  private:
   // Asked only for bytes that differ, which are few (the host's writes), so walking the entries
   // each time costs less than keeping a mask of the whole table.
+  template <class Deferred>
   static constexpr bool is_host_byte(const table_view& clean, std::size_t i) noexcept {
     bool host = false;
-    for_each_host_field(clean, [&](std::size_t at, std::size_t len) {
+    for_each_host_field<const std::byte>(clean, [&](std::size_t at, std::size_t len) {
       host = host || (i >= at && i - at < len);
     });
     return host;
@@ -4180,7 +4193,6 @@ using platform = basic_platform<>;
 //     start_rpmsg(link.assignment().vrings[0].da, link.assignment().vrings[1].da);
 
 #include <array>
-#include <atomic>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -4213,7 +4225,7 @@ class shared_table {
     for (std::size_t i = 0; i < Size; ++i) copy_.bytes[i] = live_[i];
     // The host writes the vrings before it sets DRIVER_OK: this keeps the loads of the next
     // read() after those of this one, also on a core that reorders loads (a dmb on Arm).
-    std::atomic_thread_fence(std::memory_order_acquire);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);  // <atomic> costs every includer ~0.3 s
     return parse_table(copy_.bytes, Order);
   }
 

@@ -17,7 +17,6 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
-#include <iterator>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -172,6 +171,7 @@ struct elf_image_table {
 };
 
 class elf_image;
+template <class = void>  // instantiated where it is used, not in every includer
 constexpr result<elf_image> read_elf(std::span<const std::byte> file) noexcept;
 
 namespace detail {
@@ -242,6 +242,7 @@ class elf_image {
   // The image's resource table parsed in the image's byte order; std::nullopt when the image has
   // none (no `.resource_table` section, or one of size 0: see empty_table_warning()). A fault of
   // the table is reported with its offset in the file (the section's offset plus the field's).
+  template <class = void>
   constexpr result<std::optional<elf_resource_table>> resource_table(
       parse_options options = {}) const noexcept {
     const auto s = table_section();
@@ -259,6 +260,7 @@ class elf_image {
 
   // The same for the lifecycle: the table checked (faults at file offsets), then only its bytes,
   // byte order and device address.
+  template <class = void>
   constexpr result<std::optional<elf_image_table>> table(
       parse_options options = {}) const noexcept {
     const auto found = resource_table(options);
@@ -274,6 +276,7 @@ class elf_image {
   constexpr result<void> load(Translate&& da_to_va) const;
 
  private:
+  template <class>
   friend constexpr result<elf_image> read_elf(std::span<const std::byte> file) noexcept;
 
   constexpr std::uint16_t half(std::size_t at) const noexcept {
@@ -379,6 +382,7 @@ constexpr elf_section elf_image::section(std::uint32_t i) const noexcept {
 // Checks `file` as an ELF image, every check of SPEC section 2 in SPEC's order, and returns the
 // first fault with the file offset of the faulty header field, section header or program header.
 // Extended numbering (e_shnum 0 with the count in section 0) is not read, as in Linux.
+template <class>
 constexpr result<elf_image> read_elf(std::span<const std::byte> file) noexcept {
   using detail::elf_fault;
   using detail::fits_in;

@@ -31,18 +31,22 @@ struct restore_report {
 };
 
 // A clean copy in a caller's buffer (no heap). table_snapshot<N> brings its own buffer.
+// (The members that parse are templates only so that a file that includes this header without
+// using them does not instantiate the parser.)
 class basic_table_snapshot {
  public:
   constexpr explicit basic_table_snapshot(std::span<std::byte> storage) noexcept
       : storage_(storage) {}
 
   // Copies a live table, which must be valid; nothing is kept on failure.
+  template <class Deferred = void>
   constexpr result<void> take(std::span<const std::byte> live, endian order,
                               parse_options options = {}) noexcept {
     clear();
     if (live.size() > storage_.size())
       return error{errc::snapshot_too_small, 0, std::nullopt, live.size()};
-    if (const auto parsed = parse_table(live, order, options); !parsed) return parsed.error();
+    if (const auto parsed = parse_table<Deferred>(live, order, options); !parsed)
+      return parsed.error();
     for (std::size_t i = 0; i < live.size(); ++i) storage_[i] = live[i];
     size_ = live.size();
     order_ = order;
@@ -60,24 +64,27 @@ class basic_table_snapshot {
   }
   constexpr endian order() const noexcept { return order_; }
   // The snapshot as a table (it was valid when taken).
+  template <class Deferred = void>
   constexpr table_view table() const noexcept {
-    return parse_table(bytes(), order_).value_or(table_view{});
+    return parse_table<Deferred>(bytes(), order_).value_or(table_view{});
   }
 
   // The first byte, outside the host's fields, where `live` differs from the snapshot.
+  template <class Deferred = void>
   constexpr std::optional<std::size_t> first_remote_change(
       std::span<const std::byte> live) const noexcept {
     if (!taken_) return std::nullopt;
     if (live.size() != size_) return live.size() < size_ ? live.size() : size_;
-    const table_view clean = table();
+    const table_view clean = table<Deferred>();
     for (std::size_t i = 0; i < size_; ++i)
-      if (live[i] != storage_[i] && !is_host_byte(clean, i)) return i;
+      if (live[i] != storage_[i] && !is_host_byte<Deferred>(clean, i)) return i;
     return std::nullopt;
   }
 
   // Writes the snapshot back over `live`, only where they differ. With on_remote_change::fail, a
   // change by the remote outside the host's fields writes nothing and is table_changed_by_remote
   // (offset: the first changed byte).
+  template <class Deferred = void>
   constexpr result<restore_report> restore(std::span<std::byte> live,
                                            on_remote_change policy) const noexcept {
     if (!taken_) return error{errc::invalid_state, 0, std::nullopt, 0};
@@ -85,16 +92,17 @@ class basic_table_snapshot {
       return error{errc::table_changed_by_remote, live.size() < size_ ? live.size() : size_,
                    std::nullopt, live.size()};
     restore_report report{};
-    if (const auto changed = first_remote_change(live)) {
+    if (const auto changed = first_remote_change<Deferred>(live)) {
       report.remote_changed = true;
       if (policy == on_remote_change::fail)
         return error{errc::table_changed_by_remote, *changed, std::nullopt,
                      std::to_integer<std::uint64_t>(live[*changed])};
     }
-    const table_view clean = table();
+    const table_view clean = table<Deferred>();
     const bool only_host_fields = report.remote_changed && policy == on_remote_change::keep_remote_changes;
     for (std::size_t i = 0; i < size_; ++i) {
-      if (live[i] == storage_[i] || (only_host_fields && !is_host_byte(clean, i))) continue;
+      if (live[i] == storage_[i] || (only_host_fields && !is_host_byte<Deferred>(clean, i)))
+        continue;
       live[i] = storage_[i];
       ++report.bytes_written;
     }
@@ -104,9 +112,10 @@ class basic_table_snapshot {
  private:
   // Asked only for bytes that differ, which are few (the host's writes), so walking the entries
   // each time costs less than keeping a mask of the whole table.
+  template <class Deferred>
   static constexpr bool is_host_byte(const table_view& clean, std::size_t i) noexcept {
     bool host = false;
-    for_each_host_field(clean, [&](std::size_t at, std::size_t len) {
+    for_each_host_field<const std::byte>(clean, [&](std::size_t at, std::size_t len) {
       host = host || (i >= at && i - at < len);
     });
     return host;

@@ -6,7 +6,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <iterator>
 #include <optional>
 #include <span>
 
@@ -267,6 +266,7 @@ constexpr result<basic_table_view<Byte>> parse_table_bytes(basic_byte_view<Byte>
 
 // Validates `bytes` as a resource table in byte order `order` (the remote's) and returns a view
 // of it, or the first fault (offsets are from the first byte of `bytes`).
+template <class = void>  // instantiated where it is used, not in every includer
 constexpr result<table_view> parse_table(std::span<const std::byte> bytes,
                                          endian order = endian::little,
                                          parse_options options = {}) noexcept {
@@ -274,6 +274,7 @@ constexpr result<table_view> parse_table(std::span<const std::byte> bytes,
 }
 
 // The same, for a live table the host writes into (SPEC section 3).
+template <class = void>
 constexpr result<mutable_table_view> parse_mutable_table(std::span<std::byte> bytes,
                                                          endian order = endian::little,
                                                          parse_options options = {}) noexcept {
