@@ -1345,6 +1345,14 @@ constexpr result<basic_table_view<Byte>> validate_table(std::span<Byte> bytes,
 
 }  // namespace detail
 
+namespace detail {
+// T, spelled so that it depends on Deferred: what uses it waits for Deferred to be known.
+template <class T, class Deferred>
+struct dependent {
+  using type = T;
+};
+}  // namespace detail
+
 template <class Byte>
 constexpr result<basic_table_view<Byte>> parse_table_bytes(basic_byte_view<Byte> bytes,
                                                            parse_options options) noexcept {
@@ -1355,19 +1363,23 @@ constexpr result<basic_table_view<Byte>> parse_table_bytes(basic_byte_view<Byte>
 
 // Validates `bytes` as a resource table in byte order `order` (the remote's) and returns a view
 // of it, or the first fault (offsets are from the first byte of `bytes`).
-template <class = void>  // instantiated where it is used, not in every includer
+// `Deferred` is never used: as a template, the parser is instantiated only where it is called,
+// not in every file that includes this header (a template calling parse_table<T> defers it too).
+template <class Deferred = void>
 constexpr result<table_view> parse_table(std::span<const std::byte> bytes,
                                          endian order = endian::little,
                                          parse_options options = {}) noexcept {
-  return parse_table_bytes(byte_view(bytes, order), options);
+  using byte_type = typename detail::dependent<const std::byte, Deferred>::type;
+  return parse_table_bytes(basic_byte_view<byte_type>(bytes, order), options);
 }
 
 // The same, for a live table the host writes into (SPEC section 3).
-template <class = void>
+template <class Deferred = void>
 constexpr result<mutable_table_view> parse_mutable_table(std::span<std::byte> bytes,
                                                          endian order = endian::little,
                                                          parse_options options = {}) noexcept {
-  return parse_table_bytes(mutable_byte_view(bytes, order), options);
+  using byte_type = typename detail::dependent<std::byte, Deferred>::type;
+  return parse_table_bytes(basic_byte_view<byte_type>(bytes, order), options);
 }
 
 // Calls f(offset, length) for each field a host writes into entry `entry` of a live table
@@ -1398,7 +1410,7 @@ constexpr void for_each_host_field(const basic_table_view<Byte>& table, F&& f) {
 // Refuses a table where a field the host writes lies over the header, the offset array, or the
 // bytes that give an entry its type and size (type word; a vdev's config_len, num_of_vrings):
 // the format allows entries to overlap, but writing such a field would reshape the table.
-template <class Byte>
+template <class Byte, class Deferred = void>
 constexpr result<void> check_host_fields(const basic_table_view<Byte>& table) noexcept {
   const std::size_t header_end = layout::header_size + std::size_t{table.num()} * 4;
   std::optional<error> fault;
@@ -2062,14 +2074,14 @@ class elf_image {
   // The image's resource table parsed in the image's byte order; std::nullopt when the image has
   // none (no `.resource_table` section, or one of size 0: see empty_table_warning()). A fault of
   // the table is reported with its offset in the file (the section's offset plus the field's).
-  template <class = void>
+  template <class Deferred = void>
   constexpr result<std::optional<elf_resource_table>> resource_table(
       parse_options options = {}) const noexcept {
     const auto s = table_section();
     if (!s || s->size == 0) return std::optional<elf_resource_table>{};
     const auto at = static_cast<std::size_t>(s->offset);
     const auto section_bytes = bytes().subspan(at, static_cast<std::size_t>(s->size));
-    const auto parsed = parse_table(section_bytes, order(), options);
+    const auto parsed = parse_table<Deferred>(section_bytes, order(), options);
     if (!parsed) {
       error e = parsed.error();
       e.offset += at;
@@ -2080,10 +2092,10 @@ class elf_image {
 
   // The same for the lifecycle: the table checked (faults at file offsets), then only its bytes,
   // byte order and device address.
-  template <class = void>
+  template <class Deferred = void>
   constexpr result<std::optional<elf_image_table>> table(
       parse_options options = {}) const noexcept {
-    const auto found = resource_table(options);
+    const auto found = resource_table<Deferred>(options);
     if (!found) return found.error();
     if (!*found) return std::optional<elf_image_table>{};
     const table_view& t = (*found)->table;
@@ -2702,7 +2714,7 @@ class resource_set {
   // go to the platform. Nothing is written to the table but the vrings' notify ids.
   result<void> handle(Platform& platform, const mutable_table_view& table) noexcept {
     warnings_.clear();
-    if (auto checked = check_host_fields(table); !checked) return checked;
+    if (auto checked = check_host_fields<std::byte, Platform>(table); !checked) return checked;
     for (const auto entry : table) {
       result<void> handled;
       entry.visit(overloaded{
@@ -3199,7 +3211,7 @@ class processor {
   // host's cached copy. Nothing when the firmware has no table.
   std::optional<table_view> table() const noexcept {
     if (table_size_ == 0) return std::nullopt;
-    const auto parsed = parse_table(current_bytes(), order_, {});
+    const auto parsed = parse_table<Platform>(current_bytes(), order_, {});
     if (!parsed) return std::nullopt;
     return *parsed;
   }
@@ -3207,7 +3219,8 @@ class processor {
   // table, with the host's release writes).
   std::optional<table_view> cached_table() const noexcept {
     if (table_size_ == 0) return std::nullopt;
-    const auto parsed = parse_table(std::span<const std::byte>(cache_).first(table_size_), order_);
+    const auto parsed =
+        parse_table<Platform>(std::span<const std::byte>(cache_).first(table_size_), order_);
     if (!parsed) return std::nullopt;
     return *parsed;
   }
@@ -3261,13 +3274,13 @@ class processor {
   }
   std::optional<mutable_table_view> current_table() noexcept {
     if (table_size_ == 0) return std::nullopt;
-    const auto parsed = parse_mutable_table(on_live_ ? live_ : cache_bytes(), order_);
+    const auto parsed = parse_mutable_table<Platform>(on_live_ ? live_ : cache_bytes(), order_);
     if (!parsed) return std::nullopt;
     return *parsed;
   }
   std::optional<mutable_table_view> cache_table() noexcept {
     if (table_size_ == 0) return std::nullopt;
-    const auto parsed = parse_mutable_table(cache_bytes(), order_);
+    const auto parsed = parse_mutable_table<Platform>(cache_bytes(), order_);
     if (!parsed) return std::nullopt;
     return *parsed;
   }
@@ -3299,7 +3312,8 @@ class processor {
       const image_table& t = **located;
       if (t.bytes.size() > cache_.size())
         return error{errc::table_too_large, 0, std::nullopt, t.bytes.size()};
-      if (const auto parsed = parse_table(t.bytes, t.order); !parsed) return parsed.error();
+      if (const auto parsed = parse_table<Platform>(t.bytes, t.order); !parsed)
+        return parsed.error();
       for (std::size_t i = 0; i < t.bytes.size(); ++i) cache_[i] = t.bytes[i];
       table_size_ = t.bytes.size();
       order_ = t.order;
@@ -3405,7 +3419,7 @@ class processor {
       unprepare();
       return error{errc::table_too_large, 0, std::nullopt, live.size()};
     }
-    if (const auto parsed = parse_table(live, location->order); !parsed) {
+    if (const auto parsed = parse_table<Platform>(live, location->order); !parsed) {
       unprepare();
       return parsed.error();
     }
@@ -3938,7 +3952,7 @@ class basic_platform {
   // Lets the firmware look at its table and react.
   void run_firmware() noexcept {
     if (!running_ || firmware_.phase == firmware_phase::off || table_size_ == 0) return;
-    const auto parsed = parse_table(firmware_table(), order_);
+    const auto parsed = parse_table<basic_platform>(firmware_table(), order_);
     if (!parsed) return;
     for (const auto entry : *parsed) {
       const auto vdev = entry.template as<vdev_entry>();

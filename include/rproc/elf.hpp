@@ -242,14 +242,14 @@ class elf_image {
   // The image's resource table parsed in the image's byte order; std::nullopt when the image has
   // none (no `.resource_table` section, or one of size 0: see empty_table_warning()). A fault of
   // the table is reported with its offset in the file (the section's offset plus the field's).
-  template <class = void>
+  template <class Deferred = void>
   constexpr result<std::optional<elf_resource_table>> resource_table(
       parse_options options = {}) const noexcept {
     const auto s = table_section();
     if (!s || s->size == 0) return std::optional<elf_resource_table>{};
     const auto at = static_cast<std::size_t>(s->offset);
     const auto section_bytes = bytes().subspan(at, static_cast<std::size_t>(s->size));
-    const auto parsed = parse_table(section_bytes, order(), options);
+    const auto parsed = parse_table<Deferred>(section_bytes, order(), options);
     if (!parsed) {
       error e = parsed.error();
       e.offset += at;
@@ -260,10 +260,10 @@ class elf_image {
 
   // The same for the lifecycle: the table checked (faults at file offsets), then only its bytes,
   // byte order and device address.
-  template <class = void>
+  template <class Deferred = void>
   constexpr result<std::optional<elf_image_table>> table(
       parse_options options = {}) const noexcept {
-    const auto found = resource_table(options);
+    const auto found = resource_table<Deferred>(options);
     if (!found) return found.error();
     if (!*found) return std::optional<elf_image_table>{};
     const table_view& t = (*found)->table;

@@ -148,7 +148,7 @@ class processor {
   // host's cached copy. Nothing when the firmware has no table.
   std::optional<table_view> table() const noexcept {
     if (table_size_ == 0) return std::nullopt;
-    const auto parsed = parse_table(current_bytes(), order_, {});
+    const auto parsed = parse_table<Platform>(current_bytes(), order_, {});
     if (!parsed) return std::nullopt;
     return *parsed;
   }
@@ -156,7 +156,8 @@ class processor {
   // table, with the host's release writes).
   std::optional<table_view> cached_table() const noexcept {
     if (table_size_ == 0) return std::nullopt;
-    const auto parsed = parse_table(std::span<const std::byte>(cache_).first(table_size_), order_);
+    const auto parsed =
+        parse_table<Platform>(std::span<const std::byte>(cache_).first(table_size_), order_);
     if (!parsed) return std::nullopt;
     return *parsed;
   }
@@ -210,13 +211,13 @@ class processor {
   }
   std::optional<mutable_table_view> current_table() noexcept {
     if (table_size_ == 0) return std::nullopt;
-    const auto parsed = parse_mutable_table(on_live_ ? live_ : cache_bytes(), order_);
+    const auto parsed = parse_mutable_table<Platform>(on_live_ ? live_ : cache_bytes(), order_);
     if (!parsed) return std::nullopt;
     return *parsed;
   }
   std::optional<mutable_table_view> cache_table() noexcept {
     if (table_size_ == 0) return std::nullopt;
-    const auto parsed = parse_mutable_table(cache_bytes(), order_);
+    const auto parsed = parse_mutable_table<Platform>(cache_bytes(), order_);
     if (!parsed) return std::nullopt;
     return *parsed;
   }
@@ -248,7 +249,8 @@ class processor {
       const image_table& t = **located;
       if (t.bytes.size() > cache_.size())
         return error{errc::table_too_large, 0, std::nullopt, t.bytes.size()};
-      if (const auto parsed = parse_table(t.bytes, t.order); !parsed) return parsed.error();
+      if (const auto parsed = parse_table<Platform>(t.bytes, t.order); !parsed)
+        return parsed.error();
       for (std::size_t i = 0; i < t.bytes.size(); ++i) cache_[i] = t.bytes[i];
       table_size_ = t.bytes.size();
       order_ = t.order;
@@ -354,7 +356,7 @@ class processor {
       unprepare();
       return error{errc::table_too_large, 0, std::nullopt, live.size()};
     }
-    if (const auto parsed = parse_table(live, location->order); !parsed) {
+    if (const auto parsed = parse_table<Platform>(live, location->order); !parsed) {
       unprepare();
       return parsed.error();
     }

@@ -169,7 +169,7 @@ class basic_platform {
   // Lets the firmware look at its table and react.
   void run_firmware() noexcept {
     if (!running_ || firmware_.phase == firmware_phase::off || table_size_ == 0) return;
-    const auto parsed = parse_table(firmware_table(), order_);
+    const auto parsed = parse_table<basic_platform>(firmware_table(), order_);
     if (!parsed) return;
     for (const auto entry : *parsed) {
       const auto vdev = entry.template as<vdev_entry>();

@@ -256,6 +256,14 @@ constexpr result<basic_table_view<Byte>> validate_table(std::span<Byte> bytes,
 
 }  // namespace detail
 
+namespace detail {
+// T, spelled so that it depends on Deferred: what uses it waits for Deferred to be known.
+template <class T, class Deferred>
+struct dependent {
+  using type = T;
+};
+}  // namespace detail
+
 template <class Byte>
 constexpr result<basic_table_view<Byte>> parse_table_bytes(basic_byte_view<Byte> bytes,
                                                            parse_options options) noexcept {
@@ -266,19 +274,23 @@ constexpr result<basic_table_view<Byte>> parse_table_bytes(basic_byte_view<Byte>
 
 // Validates `bytes` as a resource table in byte order `order` (the remote's) and returns a view
 // of it, or the first fault (offsets are from the first byte of `bytes`).
-template <class = void>  // instantiated where it is used, not in every includer
+// `Deferred` is never used: as a template, the parser is instantiated only where it is called,
+// not in every file that includes this header (a template calling parse_table<T> defers it too).
+template <class Deferred = void>
 constexpr result<table_view> parse_table(std::span<const std::byte> bytes,
                                          endian order = endian::little,
                                          parse_options options = {}) noexcept {
-  return parse_table_bytes(byte_view(bytes, order), options);
+  using byte_type = typename detail::dependent<const std::byte, Deferred>::type;
+  return parse_table_bytes(basic_byte_view<byte_type>(bytes, order), options);
 }
 
 // The same, for a live table the host writes into (SPEC section 3).
-template <class = void>
+template <class Deferred = void>
 constexpr result<mutable_table_view> parse_mutable_table(std::span<std::byte> bytes,
                                                          endian order = endian::little,
                                                          parse_options options = {}) noexcept {
-  return parse_table_bytes(mutable_byte_view(bytes, order), options);
+  using byte_type = typename detail::dependent<std::byte, Deferred>::type;
+  return parse_table_bytes(basic_byte_view<byte_type>(bytes, order), options);
 }
 
 // Calls f(offset, length) for each field a host writes into entry `entry` of a live table
@@ -309,7 +321,7 @@ constexpr void for_each_host_field(const basic_table_view<Byte>& table, F&& f) {
 // Refuses a table where a field the host writes lies over the header, the offset array, or the
 // bytes that give an entry its type and size (type word; a vdev's config_len, num_of_vrings):
 // the format allows entries to overlap, but writing such a field would reshape the table.
-template <class Byte>
+template <class Byte, class Deferred = void>
 constexpr result<void> check_host_fields(const basic_table_view<Byte>& table) noexcept {
   const std::size_t header_end = layout::header_size + std::size_t{table.num()} * 4;
   std::optional<error> fault;
