@@ -222,8 +222,10 @@ class processor {
     return *parsed;
   }
   static void copy_differing(std::span<const std::byte> from, std::span<std::byte> to) noexcept {
-    for (std::size_t i = 0; i < from.size() && i < to.size(); ++i)
-      if (to[i] != from[i]) to[i] = from[i];
+    if (to.size() < from.size()) from = from.first(to.size());
+    for (std::size_t i = detail::first_difference(from, to, 0); i < from.size();
+         i = detail::first_difference(from, to, i + 1))
+      to[i] = from[i];
   }
   result<void> prepare() noexcept {
     if constexpr (platform_has_prepare<Platform>) return platform_->prepare();

@@ -149,9 +149,7 @@ class basic_platform {
   bool table_is_original() noexcept {
     const auto live = firmware_table();
     if (live.size() != table_size_ || table_size_ == 0) return false;
-    for (std::size_t i = 0; i < table_size_; ++i)
-      if (live[i] != original_[i]) return false;
-    return true;
+    return detail::first_difference(live, original_, 0) == table_size_;
   }
   // The firmware changes its own table (to test what the host does about it).
   void firmware_writes(std::size_t offset, std::byte value) noexcept {

@@ -47,7 +47,7 @@ class basic_table_snapshot {
       return error{errc::snapshot_too_small, 0, std::nullopt, live.size()};
     if (const auto parsed = parse_table<Deferred>(live, order, options); !parsed)
       return parsed.error();
-    for (std::size_t i = 0; i < live.size(); ++i) storage_[i] = live[i];
+    detail::copy_into(storage_, live);
     size_ = live.size();
     order_ = order;
     taken_ = true;
@@ -75,9 +75,13 @@ class basic_table_snapshot {
       std::span<const std::byte> live) const noexcept {
     if (!taken_) return std::nullopt;
     if (live.size() != size_) return live.size() < size_ ? live.size() : size_;
-    const table_view clean = table<Deferred>();
-    for (std::size_t i = 0; i < size_; ++i)
-      if (live[i] != storage_[i] && !is_host_byte<Deferred>(clean, i)) return i;
+    std::optional<table_view> clean;  // parsed only when some byte differs
+    for (std::size_t i = detail::first_difference(live, bytes(), 0); i < size_;) {
+      if (!clean) clean = table<Deferred>();
+      const std::size_t end = host_field_end<Deferred>(*clean, i);
+      if (end == i) return i;
+      i = detail::first_difference(live, bytes(), end);  // the rest of the field is the host's
+    }
     return std::nullopt;
   }
 
@@ -98,11 +102,11 @@ class basic_table_snapshot {
         return error{errc::table_changed_by_remote, *changed, std::nullopt,
                      std::to_integer<std::uint64_t>(live[*changed])};
     }
-    const table_view clean = table<Deferred>();
     const bool only_host_fields = report.remote_changed && policy == on_remote_change::keep_remote_changes;
-    for (std::size_t i = 0; i < size_; ++i) {
-      if (live[i] == storage_[i] || (only_host_fields && !is_host_byte<Deferred>(clean, i)))
-        continue;
+    const table_view clean = only_host_fields ? table<Deferred>() : table_view{};
+    for (std::size_t i = detail::first_difference(live, bytes(), 0); i < size_;
+         i = detail::first_difference(live, bytes(), i + 1)) {
+      if (only_host_fields && !is_host_byte<Deferred>(clean, i)) continue;
       live[i] = storage_[i];
       ++report.bytes_written;
     }
@@ -114,11 +118,17 @@ class basic_table_snapshot {
   // each time costs less than keeping a mask of the whole table.
   template <class Deferred>
   static constexpr bool is_host_byte(const table_view& clean, std::size_t i) noexcept {
-    bool host = false;
+    return host_field_end<Deferred>(clean, i) != i;
+  }
+  // The end of the host's fields that hold byte i (the furthest, where fields overlap), or i
+  // when no host field holds it.
+  template <class Deferred>
+  static constexpr std::size_t host_field_end(const table_view& clean, std::size_t i) noexcept {
+    std::size_t end = i;
     for_each_host_field<const std::byte>(clean, [&](std::size_t at, std::size_t len) {
-      host = host || (i >= at && i - at < len);
+      if (i >= at && i - at < len && at + len > end) end = at + len;
     });
-    return host;
+    return end;
   }
 
   std::span<std::byte> storage_;
