@@ -1,11 +1,15 @@
 // Inputs on which a fuzzer stopped (tests/fuzz_regressions/HARNESS-what-it-showed.bin), each
 // checked for what it showed. The clang configuration also replays them through their harness.
+#include <rproc/lifecycle.hpp>
+#include <rproc/sim.hpp>
 #include <rproc/table.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -61,6 +65,60 @@ TEST_CASE("a vdev over the offset array is valid, and its gfeatures is offset[1]
     const auto again = rproc::parse_table(table, rproc::endian::big);
     REQUIRE_FALSE(again);
     CHECK(again.error() == rproc::error{rproc::errc::entry_offset_out_of_bounds, 20, 1u, 0x1000});
+  }
+}
+
+// fuzz_lifecycle's input is the table; its last 6 bytes also tell the harness what to do. These
+// two, 88-byte tables of one vdev with fixed vrings: c[1] = 6, the platform's sixth operation
+// fails (its detach, after prepare, loaded_table, two vring allocations and attach); bit 6 of
+// c[0], the firmware writes byte c[4] at offset c[2] + 256 c[3] while attached: into vring 0's
+// da (a) and the vdev's gfeatures (b), fields the host writes too. The failed detach wrote the
+// clean copy, then the host's copy back, then its own virtio values (resume_virtio) over the
+// firmware's byte: the table was not as it was before the detach. It now is, byte for byte.
+TEST_CASE("a failed detach leaves every byte as it was, the firmware's writes included") {
+  using board_t = rproc::sim::platform;
+  const auto files = inputs("fuzz_lifecycle-failed-detach-firmware-write");
+  REQUIRE(files.size() == 2);
+  for (const auto& path : files) {
+    INFO(path.filename().string());
+    const auto input = test::read_file(path);
+    REQUIRE(input.size() == 88);
+    const auto c = std::span(input).last(6);
+    const std::size_t at = (std::to_integer<std::size_t>(c[2]) |
+                            std::to_integer<std::size_t>(c[3]) << 8) % input.size();
+    const std::byte value = c[4];
+    const auto vdev = rproc::parse_table(input).value()[0].as<rproc::vdev_entry>().value();
+    const std::size_t vring0_da = vdev.offset() + rproc::layout::vdev::vrings;
+    CHECK((at == vdev.offset() + rproc::layout::vdev::gfeatures || at == vring0_da + 1));
+
+    // As the harness has it: the table in a block of its own, device memory at the fixed vrings.
+    auto board = std::make_unique<board_t>();
+    std::vector<std::byte> memory(input.size());
+    constexpr std::uint64_t table_da = std::uint64_t{1} << 36;
+    REQUIRE(board->add_window({table_da, memory.size(), memory, false}));
+    for (const auto vring : vdev.vrings()) {
+      const auto len = rproc::round_up(rproc::vring_size(vring.num(), vring.align()), 4096);
+      REQUIRE(board->add_window({vring.da(), static_cast<std::size_t>(len), {}, true}));
+    }
+    REQUIRE(board->boot_loader_start(input, table_da));
+    rproc::processor<board_t> proc(*board);
+    auto attached = std::move(proc.claim<rproc::detached>().value()).attach().value();
+    board->firmware_writes(at, value);
+    const auto held = test::exact_copy(board->firmware_table());
+    board->fail_operation(1);  // the platform's detach
+    auto refused = std::move(attached).detach();
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().code == rproc::errc::platform_failure);
+    CHECK(proc.current_state() == rproc::state::attached);
+    CHECK(std::ranges::equal(board->firmware_table(), held));
+    CHECK(board->firmware_table()[at] == value);
+
+    // No change outside the host's fields: the detach writes the whole clean copy back.
+    auto detached = std::move(refused).previous().detach();
+    REQUIRE(detached.has_value());
+    CHECK_FALSE(proc.last_restore().remote_changed);
+    CHECK(std::ranges::equal(board->firmware_table(), input));
+    CHECK(board->stats().outstanding_allocations == 0);
   }
 }
 

@@ -400,31 +400,35 @@ class processor {
       return error{errc::invalid_state, 0, std::nullopt, static_cast<std::uint64_t>(state_)};
     if (!on_live_ || !clean_.has_value())
       return error{errc::invalid_state, 0, std::nullopt, static_cast<std::uint64_t>(state_)};
-    if (options.remote_change == on_remote_change::fail)
-      if (const auto changed = clean_.first_remote_change(live_))
-        return error{errc::table_changed_by_remote, *changed, std::nullopt,
-                     std::to_integer<std::uint64_t>(live_[*changed])};
-    // With restore_anyway or keep_remote_changes, the firmware may have reshaped its table so
-    // that it no longer parses: then only the clean copy is written.
-    const auto live = current_table();
-    if (live) resources_.stop_virtio(*live);
-    copy_differing(live_, cache_bytes());  // the host's writes go to its own copy from now on
+    const auto changed = clean_.first_remote_change(live_);
+    if (changed && options.remote_change == on_remote_change::fail)
+      return error{errc::table_changed_by_remote, *changed, std::nullopt,
+                   std::to_integer<std::uint64_t>(live_[*changed])};
+    // The table as the host had it goes to the host's copy: written back whole if the detach
+    // fails, so that every byte is as it was (the firmware's own writes too), and where the
+    // host's writes land from now on.
+    copy_differing(live_, cache_bytes());
+    // Virtio reset in the live table (Linux's order), only while it is laid out as at attach: a
+    // table the firmware changed may parse to other entries, or not at all, and the restore
+    // below writes every host field anyway.
+    if (!changed)
+      if (const auto live = current_table()) resources_.stop_virtio(*live);
     on_live_ = false;
     const auto restored = clean_.restore(live_, options.remote_change);
-    if (!restored) {  // cannot happen after the check above; keep the table as the host had it
+    if (!restored) {  // cannot happen after the check above
       copy_differing(cache_bytes(), live_);
       on_live_ = true;
-      if (live) resources_.resume_virtio(*live);
       return restored.error();
     }
     if (auto told = platform_->detach(); !told) {
       copy_differing(cache_bytes(), live_);
       on_live_ = true;
-      if (live) resources_.resume_virtio(*live);
       return told.error();
     }
     last_restore_ = *restored;
-    resources_.release(*platform_, cache_table());
+    const auto cache = cache_table();
+    if (cache) resources_.stop_virtio(*cache);  // the host's copy records the reset, as Linux's
+    resources_.release(*platform_, cache);
     unprepare();
     clean_.clear();
     live_ = {};
