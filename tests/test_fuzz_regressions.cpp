@@ -122,6 +122,48 @@ TEST_CASE("a failed detach leaves every byte as it was, the firmware's writes in
   }
 }
 
+// Made for fuzz_lifecycle rather than found by it (its invariants showed the way): 120 bytes of a
+// vdev and a trace whose name holds a fake vdev (type 3, status 0x55), 2 of padding, then the
+// harness's 6 bytes: keep_remote_changes, the firmware writes offset[0] so that entry 0 is the
+// fake. The detach reset virtio in the live table as it then parsed: status 0 at the fake's
+// status byte, a byte of the trace's name, which keep_remote_changes then kept. It now resets
+// virtio in the live table only while it is laid out as at attach.
+TEST_CASE("a detach writes nothing outside the host's fields of a table the firmware reshaped") {
+  using board_t = rproc::sim::platform;
+  const auto files = inputs("fuzz_lifecycle-keep-remote-changes-reshaped");
+  REQUIRE(files.size() == 1);
+  const auto input = test::read_file(files[0]);
+  REQUIRE(input.size() == 128);
+  const auto c = std::span(input).last(6);
+  const std::size_t at = std::to_integer<std::size_t>(c[2]);
+  const std::byte value = c[4];
+  const auto table = rproc::parse_table(input).value();
+  const auto trace = table[1].as<rproc::trace_entry>().value();
+  const std::size_t fake = std::to_integer<std::size_t>(value);
+  CHECK(at == rproc::layout::offsets);
+  CHECK(fake == trace.offset() + rproc::layout::trace::name);
+  const std::size_t fake_status = fake + rproc::layout::vdev::status;
+  CHECK(input[fake_status] == std::byte{0x55});
+
+  auto board = std::make_unique<board_t>();
+  REQUIRE(board->boot_loader_start(input, board_t::firmware_ram_base));
+  rproc::processor<board_t> proc(*board);
+  auto attached = std::move(proc.claim<rproc::detached>().value()).attach().value();
+  board->firmware_writes(at, value);
+  const auto moved = rproc::parse_table(board->firmware_table()).value();
+  REQUIRE(moved[0].as<rproc::vdev_entry>().has_value());
+  CHECK(moved.offset(0) == fake);
+
+  auto detached = std::move(attached).detach({rproc::on_remote_change::keep_remote_changes});
+  REQUIRE(detached.has_value());
+  CHECK(proc.last_restore().remote_changed);
+  CHECK(board->firmware_table()[fake_status] == std::byte{0x55});
+  // The clean copy with the firmware's one change: offset[0] now names the fake.
+  auto expected = test::exact_copy(input);
+  expected[at] = value;
+  CHECK(std::ranges::equal(board->firmware_table(), expected));
+}
+
 // Whatever else they show, no input is read outside of (exact-size heap copies, under ASan in
 // the asan configuration), and the mutable parse agrees with the read-only one.
 TEST_CASE("every regression input parses in both byte orders within its bytes") {
