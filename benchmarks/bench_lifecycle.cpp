@@ -357,8 +357,9 @@ int main(int argc, char** argv) {
       {"cycle", "memcpy_x2", 3.0},
       {"cycle", "floor", 0},
       {"snapshot", "memcpy_x2", 0},
-      {"cycle", "enum_cycle", 1.0},
-      {"refused", "enum_refused", 1.0},
+      // "The same speed": within 5%, the spread between repeated runs of the same program here.
+      {"cycle", "enum_cycle", 1.05},
+      {"refused", "enum_refused", 1.05},
   };
   return rproc_bench::run_benchmarks(argc, argv, comparisons);
 }

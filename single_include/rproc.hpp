@@ -126,6 +126,14 @@ constexpr std::size_t first_difference(std::span<const std::byte> a, std::span<c
   return from;
 }
 
+// The first index at or after `from` where `a` and `b` (at least as long) are equal again, else
+// a.size(): the end of a run of differing bytes, which is short (a field the host wrote).
+constexpr std::size_t first_equal(std::span<const std::byte> a, std::span<const std::byte> b,
+                                  std::size_t from) noexcept {
+  while (from < a.size() && a[from] != b[from]) ++from;
+  return from;
+}
+
 }  // namespace detail
 
 // A window on bytes (`const std::byte` to read, `std::byte` to read and write) in one byte
@@ -3043,10 +3051,29 @@ class basic_table_snapshot {
       std::span<const std::byte> live) const noexcept {
     if (!taken_) return std::nullopt;
     if (live.size() != size_) return live.size() < size_ ? live.size() : size_;
-    std::optional<table_view> clean;  // parsed only when some byte differs
+    // The host's fields, gathered in one walk of the clean copy when a first byte differs; a
+    // table with more fields than this holds is walked again for each difference instead.
+    struct field {
+      std::size_t begin = 0, end = 0;
+    };
+    std::array<field, 24> fields{};
+    std::size_t count = 0;
+    std::optional<table_view> clean;
     for (std::size_t i = detail::first_difference(live, bytes(), 0); i < size_;) {
-      if (!clean) clean = table<Deferred>();
-      const std::size_t end = host_field_end<Deferred>(*clean, i);
+      if (!clean) {
+        clean = table<Deferred>();
+        for_each_host_field<const std::byte>(*clean, [&](std::size_t at, std::size_t len) {
+          if (count < fields.size()) fields[count] = {at, at + len};
+          ++count;
+        });
+      }
+      std::size_t end = i;
+      if (count <= fields.size()) {
+        for (std::size_t k = 0; k < count; ++k)
+          if (i >= fields[k].begin && i < fields[k].end && fields[k].end > end) end = fields[k].end;
+      } else {
+        end = host_field_end<Deferred>(*clean, i);
+      }
       if (end == i) return i;
       i = detail::first_difference(live, bytes(), end);  // the rest of the field is the host's
     }
@@ -3072,11 +3099,19 @@ class basic_table_snapshot {
     }
     const bool only_host_fields = report.remote_changed && policy == on_remote_change::keep_remote_changes;
     const table_view clean = only_host_fields ? table<Deferred>() : table_view{};
-    for (std::size_t i = detail::first_difference(live, bytes(), 0); i < size_;
-         i = detail::first_difference(live, bytes(), i + 1)) {
-      if (only_host_fields && !is_host_byte<Deferred>(clean, i)) continue;
-      live[i] = storage_[i];
-      ++report.bytes_written;
+    for (std::size_t i = detail::first_difference(live, bytes(), 0); i < size_;) {
+      if (only_host_fields) {
+        if (is_host_byte<Deferred>(clean, i)) {
+          live[i] = storage_[i];
+          ++report.bytes_written;
+        }
+        i = detail::first_difference(live, bytes(), i + 1);
+        continue;
+      }
+      const std::size_t end = detail::first_equal(live, bytes(), i);  // a run written at once
+      detail::copy_into(live.subspan(i, end - i), bytes().subspan(i, end - i));
+      report.bytes_written += end - i;
+      i = detail::first_difference(live, bytes(), end);
     }
     return report;
   }
@@ -3334,9 +3369,11 @@ class processor {
   }
   static void copy_differing(std::span<const std::byte> from, std::span<std::byte> to) noexcept {
     if (to.size() < from.size()) from = from.first(to.size());
-    for (std::size_t i = detail::first_difference(from, to, 0); i < from.size();
-         i = detail::first_difference(from, to, i + 1))
-      to[i] = from[i];
+    for (std::size_t i = detail::first_difference(from, to, 0); i < from.size();) {
+      const std::size_t end = detail::first_equal(from, to, i);
+      detail::copy_into(to.subspan(i, end - i), from.subspan(i, end - i));
+      i = detail::first_difference(from, to, end);
+    }
   }
   result<void> prepare() noexcept {
     if constexpr (platform_has_prepare<Platform>) return platform_->prepare();

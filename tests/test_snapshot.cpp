@@ -97,3 +97,35 @@ TEST_CASE("a snapshot needs room, a valid table and the same size to restore", "
   CHECK(in_callers_buffer.restore(live, rproc::on_remote_change::fail).error().code ==
         rproc::errc::invalid_state);
 }
+
+TEST_CASE("a table with more host fields than the restore gathers at once", "[snapshot]") {
+  // 5 vdevs of 2 vrings: 30 host fields, more than first_remote_change keeps in its array, so it
+  // walks the table again for each difference; the outcome must be the same.
+  namespace rsc = rproc::rsc;
+  const auto vdev = [](std::uint32_t id) {
+    return rsc::vdev{.id = id, .dfeatures = 1}.with_vrings(rsc::vring{.align = 16, .num = 8},
+                                                            rsc::vring{.align = 16, .num = 8});
+  };
+  static constexpr auto many = rproc::make_table(vdev(7), vdev(7), vdev(7), vdev(7), vdev(7));
+  auto live = test::bytes_of(many);
+  REQUIRE(host_fields(live).size() == 30);
+  rproc::table_snapshot<1024> clean;
+  REQUIRE(clean.take(live, rproc::endian::little));
+
+  auto table = rproc::parse_mutable_table(live).value();
+  const auto last = *table[4].as<rproc::mutable_vdev_entry>();
+  last.vring(1).set_da(0x20002000);  // the 29th field
+  last.set_status(0x0F);
+  table[0].as<rproc::mutable_vdev_entry>()->set_gfeatures(1);
+  CHECK_FALSE(clean.first_remote_change(live).has_value());
+
+  const std::size_t dfeatures = table[4].offset() + 12;  // the firmware's field
+  live[dfeatures] = std::byte{0x03};
+  CHECK(clean.first_remote_change(live) == dfeatures);
+  auto kept = live;
+  const auto keep = clean.restore(kept, rproc::on_remote_change::keep_remote_changes).value();
+  CHECK(keep.bytes_written == 4 + 1 + 1);
+  CHECK(kept[dfeatures] == std::byte{0x03});
+  CHECK(clean.restore(live, rproc::on_remote_change::restore_anyway).value().bytes_written == 7);
+  CHECK(live == test::bytes_of(many));
+}

@@ -116,6 +116,14 @@ constexpr std::size_t first_difference(std::span<const std::byte> a, std::span<c
   return from;
 }
 
+// The first index at or after `from` where `a` and `b` (at least as long) are equal again, else
+// a.size(): the end of a run of differing bytes, which is short (a field the host wrote).
+constexpr std::size_t first_equal(std::span<const std::byte> a, std::span<const std::byte> b,
+                                  std::size_t from) noexcept {
+  while (from < a.size() && a[from] != b[from]) ++from;
+  return from;
+}
+
 }  // namespace detail
 
 // A window on bytes (`const std::byte` to read, `std::byte` to read and write) in one byte

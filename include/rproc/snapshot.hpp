@@ -75,10 +75,29 @@ class basic_table_snapshot {
       std::span<const std::byte> live) const noexcept {
     if (!taken_) return std::nullopt;
     if (live.size() != size_) return live.size() < size_ ? live.size() : size_;
-    std::optional<table_view> clean;  // parsed only when some byte differs
+    // The host's fields, gathered in one walk of the clean copy when a first byte differs; a
+    // table with more fields than this holds is walked again for each difference instead.
+    struct field {
+      std::size_t begin = 0, end = 0;
+    };
+    std::array<field, 24> fields{};
+    std::size_t count = 0;
+    std::optional<table_view> clean;
     for (std::size_t i = detail::first_difference(live, bytes(), 0); i < size_;) {
-      if (!clean) clean = table<Deferred>();
-      const std::size_t end = host_field_end<Deferred>(*clean, i);
+      if (!clean) {
+        clean = table<Deferred>();
+        for_each_host_field<const std::byte>(*clean, [&](std::size_t at, std::size_t len) {
+          if (count < fields.size()) fields[count] = {at, at + len};
+          ++count;
+        });
+      }
+      std::size_t end = i;
+      if (count <= fields.size()) {
+        for (std::size_t k = 0; k < count; ++k)
+          if (i >= fields[k].begin && i < fields[k].end && fields[k].end > end) end = fields[k].end;
+      } else {
+        end = host_field_end<Deferred>(*clean, i);
+      }
       if (end == i) return i;
       i = detail::first_difference(live, bytes(), end);  // the rest of the field is the host's
     }
@@ -104,11 +123,19 @@ class basic_table_snapshot {
     }
     const bool only_host_fields = report.remote_changed && policy == on_remote_change::keep_remote_changes;
     const table_view clean = only_host_fields ? table<Deferred>() : table_view{};
-    for (std::size_t i = detail::first_difference(live, bytes(), 0); i < size_;
-         i = detail::first_difference(live, bytes(), i + 1)) {
-      if (only_host_fields && !is_host_byte<Deferred>(clean, i)) continue;
-      live[i] = storage_[i];
-      ++report.bytes_written;
+    for (std::size_t i = detail::first_difference(live, bytes(), 0); i < size_;) {
+      if (only_host_fields) {
+        if (is_host_byte<Deferred>(clean, i)) {
+          live[i] = storage_[i];
+          ++report.bytes_written;
+        }
+        i = detail::first_difference(live, bytes(), i + 1);
+        continue;
+      }
+      const std::size_t end = detail::first_equal(live, bytes(), i);  // a run written at once
+      detail::copy_into(live.subspan(i, end - i), bytes().subspan(i, end - i));
+      report.bytes_written += end - i;
+      i = detail::first_difference(live, bytes(), end);
     }
     return report;
   }
