@@ -178,10 +178,12 @@ class entry_base {
 
  protected:
   // Fields of a validated entry always lie inside the table; the accessor checks regardless.
-  constexpr std::uint32_t word(std::size_t at) const noexcept {
+  RPROC_ALWAYS_INLINE constexpr std::uint32_t word(std::size_t at) const noexcept {
     return bytes_.u32(at).value_or(0);
   }
-  constexpr std::uint8_t byte(std::size_t at) const noexcept { return bytes_.u8(at).value_or(0); }
+  RPROC_ALWAYS_INLINE constexpr std::uint8_t byte(std::size_t at) const noexcept {
+    return bytes_.u8(at).value_or(0);
+  }
   constexpr void set_word(std::size_t at, std::uint32_t v) const noexcept
     requires is_mutable
   {
