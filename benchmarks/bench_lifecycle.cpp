@@ -36,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "page_bytes.hpp"
 #include "ratio_report.hpp"
 
 namespace {
@@ -53,26 +54,8 @@ constexpr auto zephyr_table = rproc::make_table(
         rsc::vring{.align = 16, .num = 8, .notifyid = 1}),
     rsc::trace{.da = board_t::firmware_ram_base + 0x8000, .len = 2048, .name = "Zephyr_log"});
 
-constexpr std::align_val_t page{4096};
-
-// Bytes at the start of a page of their own, so that where a buffer falls (4 KiB aliasing with
-// another) does not change a time.
-class page_bytes {
- public:
-  explicit page_bytes(std::span<const std::byte> from)
-      : size_(from.size()),
-        data_(static_cast<std::byte*>(::operator new(std::max<std::size_t>(size_, 1), page))) {
-    std::ranges::copy(from, data_.get());
-  }
-  std::span<std::byte> span() const noexcept { return {data_.get(), size_}; }
-
- private:
-  struct release {
-    void operator()(std::byte* p) const noexcept { ::operator delete(p, page); }
-  };
-  std::size_t size_;
-  std::unique_ptr<std::byte, release> data_;
-};
+using rproc_bench::page;
+using rproc_bench::page_bytes;
 
 struct lifecycle_case {
   std::string name;
@@ -89,19 +72,9 @@ struct range {
 
 std::vector<range> fixed_ranges(const rproc::table_view& table) {
   std::vector<range> ranges;
-  for (const auto entry : table) {
-    if (const auto c = entry.as<rproc::carveout_entry>();
-        c && c->da() != rproc::fw_rsc_addr_any && c->len() != 0)
-      ranges.push_back({c->da(), std::uint64_t{c->da()} + c->len()});
-    if (const auto t = entry.as<rproc::trace_entry>(); t && t->len() != 0)
-      ranges.push_back({t->da(), std::uint64_t{t->da()} + t->len()});
-    if (const auto v = entry.as<rproc::vdev_entry>())
-      for (const auto vring : v->vrings()) {
-        if (vring.da() == rproc::fw_rsc_addr_any) continue;
-        const auto bytes = rproc::vring_size(vring.num(), vring.align());
-        ranges.push_back({vring.da(), vring.da() + rproc::round_up(bytes, board_t::page_size)});
-      }
-  }
+  rproc::sim::for_each_fixed_range(table, [&](const rproc::sim::fixed_range& r) {
+    ranges.push_back({r.da, r.da + r.len});
+  });
   std::ranges::sort(ranges, {}, &range::begin);
   std::vector<range> merged;
   for (const range& r : ranges) {

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "c_baseline/validate_table.h"
+#include "page_bytes.hpp"
 #include "ratio_report.hpp"
 
 namespace {
@@ -79,27 +80,7 @@ rproc::result<std::uint32_t> c_parse(std::span<const std::byte> bytes) {
                       fault.value};
 }
 
-// Bytes at the start of a page of their own. Every table and every copy then sits at the same
-// address modulo 4096: no run is slower than another because its buffer happens to alias the
-// stack's (loads wrongly held behind stores 4 KiB away; it made two identical tables time 40%
-// apart).
-class page_bytes {
- public:
-  explicit page_bytes(std::span<const std::byte> from)
-      : size_(from.size()),
-        data_(static_cast<std::byte*>(::operator new(std::max<std::size_t>(size_, 1), page))) {
-    std::ranges::copy(from, data_.get());
-  }
-  std::span<std::byte> span() const noexcept { return {data_.get(), size_}; }
-
- private:
-  static constexpr std::align_val_t page{4096};
-  struct release {
-    void operator()(std::byte* p) const noexcept { ::operator delete(p, page); }
-  };
-  std::size_t size_;
-  std::unique_ptr<std::byte, release> data_;
-};
+using rproc_bench::page_bytes;
 
 // One table to measure: its bytes in the order rproc reads, and the same table little-endian for
 // the C loop (which reads the host's order, as the kernel does): the same bytes when those are.

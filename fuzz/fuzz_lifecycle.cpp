@@ -128,20 +128,9 @@ struct range {
 void add_windows(board_t& board, const rproc::table_view& table,
                  std::vector<std::vector<std::byte>>& backing, std::size_t windows_left) {
   std::vector<range> ranges;
-  for (const auto entry : table) {
-    if (const auto c = entry.as<rproc::carveout_entry>();
-        c && c->da() != rproc::fw_rsc_addr_any && c->len() != 0)
-      ranges.push_back({c->da(), std::uint64_t{c->da()} + c->len()});
-    if (const auto t = entry.as<rproc::trace_entry>(); t && t->len() != 0)
-      ranges.push_back({t->da(), std::uint64_t{t->da()} + t->len(), true});
-    if (const auto v = entry.as<rproc::vdev_entry>())
-      for (const auto vring : v->vrings()) {
-        if (vring.da() == rproc::fw_rsc_addr_any) continue;
-        const auto bytes = rproc::round_up(rproc::vring_size(vring.num(), vring.align()),
-                                           board_t::page_size);
-        ranges.push_back({vring.da(), vring.da() + std::max<std::uint64_t>(bytes, 1)});
-      }
-  }
+  rproc::sim::for_each_fixed_range(table, [&](const rproc::sim::fixed_range& r) {
+    ranges.push_back({r.da, r.da + std::max<std::uint64_t>(r.len, 1), r.is_trace});
+  });
   std::ranges::sort(ranges, {}, &range::begin);
   std::vector<range> merged;
   for (const range& r : ranges) {

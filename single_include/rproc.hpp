@@ -4317,6 +4317,34 @@ class basic_platform {
 
 using platform = basic_platform<>;
 
+// Device memory a table fixes, which a board needs for the table to attach: a trace buffer (the
+// host must reach its bytes), or a carveout or vring at a fixed address (the host must allocate
+// exactly there; a vring spans its split-ring size rounded up to whole pages).
+struct fixed_range {
+  std::uint64_t da = 0;
+  std::uint64_t len = 0;
+  bool is_trace = false;
+};
+
+// Calls f(fixed_range) for each, in entry order, so that a test can give its board windows over
+// them (add_window), merged as its board allows.
+template <class Byte, class F>
+constexpr void for_each_fixed_range(const basic_table_view<Byte>& table, F&& f) {
+  for (const auto entry : table) {
+    if (const auto c = entry.template as<basic_carveout_entry<Byte>>()) {
+      if (c->da() != fw_rsc_addr_any && c->len() != 0) f(fixed_range{c->da(), c->len(), false});
+    } else if (const auto t = entry.template as<basic_trace_entry<Byte>>()) {
+      if (t->len() != 0) f(fixed_range{t->da(), t->len(), true});
+    } else if (const auto v = entry.template as<basic_vdev_entry<Byte>>()) {
+      for (const auto vring : v->vrings())
+        if (vring.da() != fw_rsc_addr_any)
+          f(fixed_range{vring.da(),
+                        round_up(vring_size(vring.num(), vring.align()), platform::page_size),
+                        false});
+    }
+  }
+}
+
 }  // namespace rproc::sim
 
 // rproc/firmware.hpp
@@ -4457,7 +4485,7 @@ constexpr host_assignment read_assignment(const basic_vdev_entry<Byte>& vdev) no
 // copied at attach back over the live one, then tells the platform. Any of these seen here
 // (status without DRIVER_OK, the table equal to the original bytes, or the vrings reassigned
 // between two polls) gives `detached`, and the link waits for the next attach. A detach and a
-// new attach with the same vring addresses, both between two polls, leave no trace in the
+// later attach with the same vring addresses, both between two polls, leave no trace in the
 // table: the platform's detach notification (detach_notified) is what tells that case.
 template <std::size_t Size, endian Order = endian::native>
 class vdev_link {
@@ -4503,7 +4531,7 @@ class vdev_link {
     }
     if (!ready) return detach(true);
     const host_assignment now = read_assignment(*seen.vdev);
-    // A detach and a new attach both happened since the last poll.
+    // A detach and a later attach both happened since the last poll.
     if (!same_vrings(now, assignment_)) return detach(true);
     assignment_.status = now.status;
     return link_event::none;

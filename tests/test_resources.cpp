@@ -1,8 +1,11 @@
-// Vring sizes by the virtio split-ring layout, and notify ids.
+// Vring sizes by the virtio split-ring layout, notify ids, and the device memory a table fixes.
+#include <rproc/builder.hpp>
 #include <rproc/resources.hpp>
 #include <rproc/sim.hpp>
 
 #include <catch2/catch.hpp>
+
+#include <vector>
 
 // Linux's vring_size(num, align) on the tables of the corpus.
 static_assert(rproc::vring_size(256, 4096) == 10246);
@@ -26,4 +29,27 @@ TEST_CASE("notify ids: lowest free first, reused after release", "[resources]") 
   CHECK(ids.take() == 40u);
   ids.give_back(1000);  // not ours: ignored
   CHECK(ids.in_use() == 64);
+}
+
+TEST_CASE("sim: the device memory a table fixes, for a test's board windows", "[resources][sim]") {
+  namespace rsc = rproc::rsc;
+  static constexpr auto table = rproc::make_table(
+      rsc::carveout{.da = 0x30000000, .pa = 0x30000000, .len = 0x2000, .name = "fixed"},
+      rsc::carveout{.len = 0x1000, .name = "anywhere"},   // FW_RSC_ADDR_ANY: allocated, not fixed
+      rsc::carveout{.da = 0x31000000, .len = 0, .name = "empty"},
+      rsc::trace{.da = 0x20008000, .len = 2048, .name = "log"},
+      rsc::trace{.da = 0x20009000, .len = 0, .name = "none"},
+      rsc::vdev{.id = rproc::virtio::id_rpmsg}.with_vrings(
+          rsc::vring{.da = 0x32000000, .align = 16, .num = 8},
+          rsc::vring{.align = 16, .num = 8}));
+  std::vector<rproc::sim::fixed_range> ranges;
+  rproc::sim::for_each_fixed_range(rproc::parse_table(table).value(),
+                                   [&](const rproc::sim::fixed_range& r) { ranges.push_back(r); });
+  REQUIRE(ranges.size() == 3);
+  CHECK((ranges[0].da == 0x30000000 && ranges[0].len == 0x2000 && !ranges[0].is_trace));
+  CHECK((ranges[1].da == 0x20008000 && ranges[1].len == 2048 && ranges[1].is_trace));
+  // A vring spans its split-ring size rounded up to the board's page.
+  CHECK((ranges[2].da == 0x32000000 && !ranges[2].is_trace));
+  CHECK(ranges[2].len == rproc::sim::platform::page_size);
+  CHECK(rproc::vring_size(8, 16) < rproc::sim::platform::page_size);
 }

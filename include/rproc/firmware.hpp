@@ -142,7 +142,7 @@ constexpr host_assignment read_assignment(const basic_vdev_entry<Byte>& vdev) no
 // copied at attach back over the live one, then tells the platform. Any of these seen here
 // (status without DRIVER_OK, the table equal to the original bytes, or the vrings reassigned
 // between two polls) gives `detached`, and the link waits for the next attach. A detach and a
-// new attach with the same vring addresses, both between two polls, leave no trace in the
+// later attach with the same vring addresses, both between two polls, leave no trace in the
 // table: the platform's detach notification (detach_notified) is what tells that case.
 template <std::size_t Size, endian Order = endian::native>
 class vdev_link {
@@ -188,7 +188,7 @@ class vdev_link {
     }
     if (!ready) return detach(true);
     const host_assignment now = read_assignment(*seen.vdev);
-    // A detach and a new attach both happened since the last poll.
+    // A detach and a later attach both happened since the last poll.
     if (!same_vrings(now, assignment_)) return detach(true);
     assignment_.status = now.status;
     return link_event::none;

@@ -1,7 +1,6 @@
 #include "cycles.hpp"
 
 #include <rproc/lifecycle.hpp>
-#include <rproc/resources.hpp>
 #include <rproc/sim.hpp>
 
 #include <fmt/format.h>
@@ -41,19 +40,9 @@ std::vector<range> merged(std::vector<range> ranges, bool always_backed) {
 // so that the firmware model can use its vrings).
 std::vector<range> fixed_windows(const rproc::table_view& table) {
   std::vector<range> traces, allocations;
-  for (const auto entry : table) {
-    if (const auto c = entry.as<rproc::carveout_entry>();
-        c && c->da() != rproc::fw_rsc_addr_any && c->len() != 0)
-      allocations.push_back({c->da(), std::uint64_t{c->da()} + c->len()});
-    if (const auto t = entry.as<rproc::trace_entry>(); t && t->len() != 0)
-      traces.push_back({t->da(), std::uint64_t{t->da()} + t->len()});
-    if (const auto v = entry.as<rproc::vdev_entry>())
-      for (const auto vring : v->vrings())
-        if (vring.da() != rproc::fw_rsc_addr_any)
-          allocations.push_back(
-              {vring.da(), vring.da() + rproc::round_up(rproc::vring_size(vring.num(), vring.align()),
-                                                        board_t::page_size)});
-  }
+  rproc::sim::for_each_fixed_range(table, [&](const rproc::sim::fixed_range& r) {
+    (r.is_trace ? traces : allocations).push_back({r.da, r.da + r.len});
+  });
   auto windows = merged(std::move(traces), true);
   for (range& r : windows) r.end = std::min(r.end, r.begin + 4 * backing_limit);
   const auto allocatable = merged(std::move(allocations), false);
