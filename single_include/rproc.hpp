@@ -144,6 +144,20 @@ constexpr std::size_t first_equal(std::span<const std::byte> a, std::span<const 
   return from;
 }
 
+// Writes `from` over `to` (at least as long) only where they differ, a run at a time (a live
+// table is device memory: bytes already right are not written); returns the bytes written.
+constexpr std::size_t copy_differing(std::span<const std::byte> from,
+                                     std::span<std::byte> to) noexcept {
+  std::size_t written = 0;
+  for (std::size_t i = first_difference(from, to, 0); i < from.size();) {
+    const std::size_t end = first_equal(from, to, i);
+    copy_into(to.subspan(i, end - i), from.subspan(i, end - i));
+    written += end - i;
+    i = first_difference(from, to, end);
+  }
+  return written;
+}
+
 }  // namespace detail
 
 // A window on bytes (`const std::byte` to read, `std::byte` to read and write) in one byte
@@ -3133,21 +3147,16 @@ class basic_table_snapshot {
         return error{errc::table_changed_by_remote, *changed, std::nullopt,
                      std::to_integer<std::uint64_t>(live[*changed])};
     }
-    const bool only_host_fields = report.remote_changed && policy == on_remote_change::keep_remote_changes;
-    const table_view clean = only_host_fields ? table<Deferred>() : table_view{};
-    for (std::size_t i = detail::first_difference(live, bytes(), 0); i < size_;) {
-      if (only_host_fields) {
-        if (is_host_byte<Deferred>(clean, i)) {
-          live[i] = storage_[i];
-          ++report.bytes_written;
-        }
-        i = detail::first_difference(live, bytes(), i + 1);
-        continue;
-      }
-      const std::size_t end = detail::first_equal(live, bytes(), i);  // a run written at once
-      detail::copy_into(live.subspan(i, end - i), bytes().subspan(i, end - i));
-      report.bytes_written += end - i;
-      i = detail::first_difference(live, bytes(), end);
+    if (!report.remote_changed || policy != on_remote_change::keep_remote_changes) {
+      report.bytes_written = detail::copy_differing(bytes(), live);
+      return report;
+    }
+    const table_view clean = table<Deferred>();  // only the host's fields are written back
+    for (std::size_t i = detail::first_difference(live, bytes(), 0); i < size_;
+         i = detail::first_difference(live, bytes(), i + 1)) {
+      if (!is_host_byte<Deferred>(clean, i)) continue;
+      live[i] = storage_[i];
+      ++report.bytes_written;
     }
     return report;
   }
@@ -3405,11 +3414,7 @@ class processor {
   }
   static void copy_differing(std::span<const std::byte> from, std::span<std::byte> to) noexcept {
     if (to.size() < from.size()) from = from.first(to.size());
-    for (std::size_t i = detail::first_difference(from, to, 0); i < from.size();) {
-      const std::size_t end = detail::first_equal(from, to, i);
-      detail::copy_into(to.subspan(i, end - i), from.subspan(i, end - i));
-      i = detail::first_difference(from, to, end);
-    }
+    (void)detail::copy_differing(from, to);
   }
   result<void> prepare() noexcept {
     if constexpr (platform_has_prepare<Platform>) return platform_->prepare();

@@ -134,6 +134,20 @@ constexpr std::size_t first_equal(std::span<const std::byte> a, std::span<const 
   return from;
 }
 
+// Writes `from` over `to` (at least as long) only where they differ, a run at a time (a live
+// table is device memory: bytes already right are not written); returns the bytes written.
+constexpr std::size_t copy_differing(std::span<const std::byte> from,
+                                     std::span<std::byte> to) noexcept {
+  std::size_t written = 0;
+  for (std::size_t i = first_difference(from, to, 0); i < from.size();) {
+    const std::size_t end = first_equal(from, to, i);
+    copy_into(to.subspan(i, end - i), from.subspan(i, end - i));
+    written += end - i;
+    i = first_difference(from, to, end);
+  }
+  return written;
+}
+
 }  // namespace detail
 
 // A window on bytes (`const std::byte` to read, `std::byte` to read and write) in one byte

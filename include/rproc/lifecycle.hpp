@@ -223,11 +223,7 @@ class processor {
   }
   static void copy_differing(std::span<const std::byte> from, std::span<std::byte> to) noexcept {
     if (to.size() < from.size()) from = from.first(to.size());
-    for (std::size_t i = detail::first_difference(from, to, 0); i < from.size();) {
-      const std::size_t end = detail::first_equal(from, to, i);
-      detail::copy_into(to.subspan(i, end - i), from.subspan(i, end - i));
-      i = detail::first_difference(from, to, end);
-    }
+    (void)detail::copy_differing(from, to);
   }
   result<void> prepare() noexcept {
     if constexpr (platform_has_prepare<Platform>) return platform_->prepare();

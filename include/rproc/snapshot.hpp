@@ -121,21 +121,16 @@ class basic_table_snapshot {
         return error{errc::table_changed_by_remote, *changed, std::nullopt,
                      std::to_integer<std::uint64_t>(live[*changed])};
     }
-    const bool only_host_fields = report.remote_changed && policy == on_remote_change::keep_remote_changes;
-    const table_view clean = only_host_fields ? table<Deferred>() : table_view{};
-    for (std::size_t i = detail::first_difference(live, bytes(), 0); i < size_;) {
-      if (only_host_fields) {
-        if (is_host_byte<Deferred>(clean, i)) {
-          live[i] = storage_[i];
-          ++report.bytes_written;
-        }
-        i = detail::first_difference(live, bytes(), i + 1);
-        continue;
-      }
-      const std::size_t end = detail::first_equal(live, bytes(), i);  // a run written at once
-      detail::copy_into(live.subspan(i, end - i), bytes().subspan(i, end - i));
-      report.bytes_written += end - i;
-      i = detail::first_difference(live, bytes(), end);
+    if (!report.remote_changed || policy != on_remote_change::keep_remote_changes) {
+      report.bytes_written = detail::copy_differing(bytes(), live);
+      return report;
+    }
+    const table_view clean = table<Deferred>();  // only the host's fields are written back
+    for (std::size_t i = detail::first_difference(live, bytes(), 0); i < size_;
+         i = detail::first_difference(live, bytes(), i + 1)) {
+      if (!is_host_byte<Deferred>(clean, i)) continue;
+      live[i] = storage_[i];
+      ++report.bytes_written;
     }
     return report;
   }
