@@ -46,6 +46,7 @@ enum class state : std::uint8_t {
   deleted = 4,
   attached = 5,
   detached = 6,
+  invalid = 7,  // Linux's RPROC_LAST: what sysfs shows for a state it cannot name
 };
 
 constexpr std::string_view to_string(state s) noexcept {
@@ -57,6 +58,7 @@ constexpr std::string_view to_string(state s) noexcept {
     case state::deleted: return "deleted";
     case state::attached: return "attached";
     case state::detached: return "detached";
+    case state::invalid: return "invalid";
   }
   return "invalid";
 }
