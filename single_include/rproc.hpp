@@ -323,6 +323,22 @@ enum class errc : std::uint8_t {
   vendor_resource_ignored,  // a warning: the platform does not handle this vendor entry
   address_unavailable,
   entries_overlap,
+  // a remote driven through Linux's sysfs (rproc/linux/sysfs.hpp): what the kernel answered
+  remote_not_found,
+  attribute_missing,
+  permission_denied,
+  unknown_state_word,
+  firmware_in_use,
+  firmware_not_found,
+  boot_failed,
+  system_error,
+  remote_crashed,
+  state_not_reached,
+  // installing a firmware image for the kernel (rproc/linux/firmware_path.hpp, rproc-ctl)
+  byte_order_mismatch,
+  bad_firmware_name,
+  firmware_exists,
+  firmware_shadowed,
 };
 
 // The code's name as SPEC spells it ("vring_invalid"), or "unknown" for a value outside errc.
@@ -368,6 +384,20 @@ constexpr std::string_view to_string(errc code) noexcept {
     case errc::vendor_resource_ignored: return "vendor_resource_ignored";
     case errc::address_unavailable: return "address_unavailable";
     case errc::entries_overlap: return "entries_overlap";
+    case errc::remote_not_found: return "remote_not_found";
+    case errc::attribute_missing: return "attribute_missing";
+    case errc::permission_denied: return "permission_denied";
+    case errc::unknown_state_word: return "unknown_state_word";
+    case errc::firmware_in_use: return "firmware_in_use";
+    case errc::firmware_not_found: return "firmware_not_found";
+    case errc::boot_failed: return "boot_failed";
+    case errc::system_error: return "system_error";
+    case errc::remote_crashed: return "remote_crashed";
+    case errc::state_not_reached: return "state_not_reached";
+    case errc::byte_order_mismatch: return "byte_order_mismatch";
+    case errc::bad_firmware_name: return "bad_firmware_name";
+    case errc::firmware_exists: return "firmware_exists";
+    case errc::firmware_shadowed: return "firmware_shadowed";
   }
   return "unknown";
 }
@@ -417,6 +447,21 @@ constexpr std::string_view describe(errc code) noexcept {
       return "the platform cannot place memory at the fixed address asked";
     case errc::entries_overlap:
       return "a field the host writes overlaps the header or another entry's type or size";
+    case errc::remote_not_found: return "no such remote processor in the sysfs tree";
+    case errc::attribute_missing: return "the remote has no such sysfs attribute";
+    case errc::permission_denied: return "the kernel refused access to the attribute";
+    case errc::unknown_state_word: return "the kernel reported a state rproc does not know";
+    case errc::firmware_in_use: return "the firmware can be changed only while offline";
+    case errc::firmware_not_found: return "the firmware file is not in the kernel's search path";
+    case errc::boot_failed: return "the kernel could not boot or attach to the remote";
+    case errc::system_error: return "the system refused the operation";
+    case errc::remote_crashed: return "the remote crashed";
+    case errc::state_not_reached: return "the remote did not reach the state in time";
+    case errc::byte_order_mismatch: return "the image's byte order is not the kernel's";
+    case errc::bad_firmware_name: return "a firmware name must be a plain file name";
+    case errc::firmware_exists: return "a different file of that name is already installed";
+    case errc::firmware_shadowed:
+      return "a file of that name earlier in the search path would be loaded instead";
   }
   return "unknown error";
 }
@@ -510,6 +555,21 @@ constexpr message_text message(const error& e) noexcept {
       break;
     case errc::out_of_memory:
       text.append(" (").append_hex(e.value).append(" bytes asked)");
+      break;
+    case errc::permission_denied:
+    case errc::firmware_in_use:
+    case errc::firmware_not_found:
+    case errc::boot_failed:
+    case errc::system_error:
+    case errc::attribute_missing:
+      text.append(" (errno ").append_decimal(e.value).append(")");
+      break;
+    case errc::remote_not_found:
+      text.append(" (remoteproc").append_decimal(e.value).append(")");
+      break;
+    case errc::state_not_reached:
+    case errc::remote_crashed:
+      text.append(" (state ").append_decimal(e.value).append(")");
       break;
     case errc::segment_not_mapped:
     case errc::address_unavailable:
@@ -3237,6 +3297,7 @@ enum class state : std::uint8_t {
   deleted = 4,
   attached = 5,
   detached = 6,
+  invalid = 7,  // Linux's RPROC_LAST: what sysfs shows for a state it cannot name
 };
 
 constexpr std::string_view to_string(state s) noexcept {
@@ -3248,6 +3309,7 @@ constexpr std::string_view to_string(state s) noexcept {
     case state::deleted: return "deleted";
     case state::attached: return "attached";
     case state::detached: return "detached";
+    case state::invalid: return "invalid";
   }
   return "invalid";
 }
