@@ -1,5 +1,7 @@
 #include "file_contents.hpp"
 
+#include <rproc/linux/file_descriptor.hpp>
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -17,25 +19,10 @@ namespace {
   throw io_error("cannot read '" + path + "': " + std::strerror(code));
 }
 
-// Closes the descriptor on every path out.
-class descriptor {
- public:
-  explicit descriptor(int fd) noexcept : fd_(fd) {}
-  descriptor(const descriptor&) = delete;
-  descriptor& operator=(const descriptor&) = delete;
-  ~descriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
-
 }  // namespace
 
 file_contents file_contents::read(const std::string& path) {
-  const descriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  const rproc::sysfs::file_descriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) fail(path, errno);
   struct stat status {};
   if (::fstat(fd.get(), &status) != 0) fail(path, errno);

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "../error.hpp"
+#include "file_descriptor.hpp"
 
 namespace rproc::sysfs {
 
@@ -152,26 +153,6 @@ struct install_options {
 
 namespace detail {
 
-// Closes a descriptor on every path out.
-class file_descriptor {
- public:
-  explicit file_descriptor(int fd) noexcept : fd_(fd) {}
-  file_descriptor(const file_descriptor&) = delete;
-  file_descriptor& operator=(const file_descriptor&) = delete;
-  ~file_descriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const noexcept { return fd_; }
-  int release() noexcept {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
-
 inline bool write_all(int fd, std::span<const std::byte> bytes) noexcept {
   while (!bytes.empty()) {
     const ssize_t n = ::write(fd, bytes.data(), bytes.size());
@@ -211,12 +192,12 @@ inline result<install_outcome> install_firmware(const std::filesystem::path& dir
                                                 install_options options = {}) {
   if (auto checked = check_firmware_name(name); !checked) return checked.error();
   const std::string file_name(name);
-  const detail::file_descriptor dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  const file_descriptor dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() < 0) return system_failure(errno);
 
   auto outcome = install_outcome::installed;
   {
-    const detail::file_descriptor existing(
+    const file_descriptor existing(
         ::openat(dir.get(), file_name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     if (existing.get() >= 0) {
       struct stat status {};
@@ -249,7 +230,7 @@ inline result<install_outcome> install_firmware(const std::filesystem::path& dir
     if (fd < 0 && errno != EEXIST) return system_failure(errno);
   }
   if (fd < 0) return system_failure(EEXIST);
-  detail::file_descriptor file(fd);
+  file_descriptor file(fd);
   const auto abandon = [&](int errno_value) {
     ::unlinkat(dir.get(), temporary.c_str(), 0);
     return system_failure(errno_value);

@@ -52,7 +52,7 @@ class attribute_io {
 class posix_io final : public attribute_io {
  public:
   int read(const std::filesystem::path& file, std::string& contents) override {
-    const detail::file_descriptor fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    const file_descriptor fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) return errno;
     contents.clear();
     char buffer[4096];  // a sysfs attribute is at most one page
@@ -71,7 +71,7 @@ class posix_io final : public attribute_io {
     if (::lstat(file.c_str(), &status) == 0 && S_ISREG(status.st_mode) &&
         (status.st_mode & 0222) == 0)
       return EACCES;
-    const detail::file_descriptor fd(
+    const file_descriptor fd(
         ::open(file.c_str(), O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC));
     if (fd.get() < 0) return errno;
     for (;;) {
