@@ -15,6 +15,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <chrono>
@@ -154,27 +155,41 @@ class fake_kernel final : public rproc::sysfs::attribute_io {
   int serve_files() {
     const std::lock_guard lock(mutex_);
     advance();
-    int answered = 0;
+    struct changed_file {
+      std::filesystem::file_time_type written;
+      int rank;  // one tick of the file clock may hold several writes: settings before commands
+      unsigned remote;
+      std::string attribute, text;
+    };
+    std::vector<changed_file> changes;
+    static constexpr const char* attributes[] = {"firmware", "coredump", "recovery", "state"};
+    // Commands are read before settings: a setting written before a command seen in this pass
+    // is then seen too.
     for (unsigned i = 0; i < remotes_.size(); ++i) {
-      for (const char* attribute : {"state", "firmware", "recovery", "coredump"}) {
-        const auto path = directory(i) / attribute;
+      for (int rank = 3; rank >= 0; --rank) {
+        const auto path = directory(i) / attributes[rank];
         std::ifstream in(path, std::ios::binary);
         std::ostringstream text;
         text << in.rdbuf();
-        const std::string now = text.str();
         // Empty: a writer has truncated the file and not yet written.
-        if (now.empty() || now == remotes_[i].mirrored[attribute]) continue;
-        std::string word = now;
-        while (!word.empty() && word.back() == '\n') word.pop_back();
-        if (const int e = store(i, attribute, word); e != 0)
-          log(i, std::string("write '") + word + "' to " + attribute + ": error -" +
-                     std::to_string(e) + " (" + std::strerror(e) + ")");
-        remotes_[i].mirrored[attribute].clear();  // rewrite it even if the answer is the same
-        mirror(i);
-        ++answered;
+        if (text.str().empty() || text.str() == remotes_[i].mirrored[attributes[rank]]) continue;
+        std::error_code ec;
+        changes.push_back({std::filesystem::last_write_time(path, ec), rank, i, attributes[rank],
+                           text.str()});
       }
     }
-    return answered;
+    std::sort(changes.begin(), changes.end(), [](const auto& a, const auto& b) {
+      return a.written != b.written ? a.written < b.written : a.rank < b.rank;
+    });
+    for (auto& c : changes) {
+      while (!c.text.empty() && c.text.back() == '\n') c.text.pop_back();
+      if (const int e = store(c.remote, c.attribute, c.text); e != 0)
+        log(c.remote, "write '" + c.text + "' to " + c.attribute + ": error -" +
+                          std::to_string(e) + " (" + std::strerror(e) + ")");
+      remotes_[c.remote].mirrored[c.attribute].clear();  // rewritten even if the same
+      mirror(c.remote);
+    }
+    return static_cast<int>(changes.size());
   }
 
  private:

@@ -1,4 +1,4 @@
-// Running rproc-inspect from the tests: its exit status, standard output and standard error.
+// Running rproc-inspect and rproc-ctl from the tests: exit status, standard output and error.
 #pragma once
 
 #include <sys/wait.h>
@@ -67,16 +67,15 @@ class temp_dir {
   std::filesystem::path path_;
 };
 
-#ifdef RPROC_INSPECT
-// Runs rproc-inspect with `args` in directory `cwd` (the current one when empty).
-inline tool_run run_inspect(const std::vector<std::string>& args,
-                            const std::filesystem::path& cwd = {}) {
+// Runs `program` with `args` in directory `cwd` (the current one when empty).
+inline tool_run run_tool(const std::string& program, const std::vector<std::string>& args,
+                         const std::filesystem::path& cwd = {}) {
   const temp_dir outputs;
   const auto out = outputs.path() / "stdout";
   const auto err = outputs.path() / "stderr";
   std::string command;
   if (!cwd.empty()) command += "cd " + shell_quote(cwd.string()) + " && ";
-  command += shell_quote(RPROC_INSPECT);
+  command += shell_quote(program);
   for (const auto& a : args) command += " " + shell_quote(a);
   command += " >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string());
   const int raw = std::system(command.c_str());
@@ -85,6 +84,12 @@ inline tool_run run_inspect(const std::vector<std::string>& args,
   run.out = slurp(out);
   run.err = slurp(err);
   return run;
+}
+
+#ifdef RPROC_INSPECT
+inline tool_run run_inspect(const std::vector<std::string>& args,
+                            const std::filesystem::path& cwd = {}) {
+  return run_tool(RPROC_INSPECT, args, cwd);
 }
 #endif
 

@@ -17,4 +17,8 @@ std::string text_report(const inspection& found, std::string_view path, std::siz
 // Keys in SPEC's order (a reader's convenience: JSON objects are unordered).
 nlohmann::ordered_json json_report(const inspection& found, std::string_view path);
 
+// An error or warning as SPEC section 5 writes it: code, offset, entry (a warning: code, entry,
+// offset) and message.
+nlohmann::ordered_json fault_json(const rproc::error& e, bool is_error);
+
 }  // namespace inspect

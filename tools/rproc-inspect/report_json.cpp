@@ -98,6 +98,8 @@ json table_json(const located_table& t) {
           {"entries", std::move(entries)}};
 }
 
+}  // namespace
+
 json fault_json(const rproc::error& e, bool is_error) {
   const json entry = e.entry ? json(*e.entry) : json(nullptr);
   const std::string message(rproc::message(e).view());
@@ -108,8 +110,6 @@ json fault_json(const rproc::error& e, bool is_error) {
   return {{"code", rproc::to_string(e.code)}, {"entry", entry}, {"offset", e.offset},
           {"message", message}};
 }
-
-}  // namespace
 
 json json_report(const inspection& found, std::string_view path) {
   json j;
