@@ -193,10 +193,10 @@ void round_trip(const std::tuple<Entries...>& entries) {
   constexpr std::size_t n = sizeof...(Entries);
   constexpr std::size_t slots = std::max(Options.offset_slots, n);
   constexpr std::size_t content =
-      L::header_size + 4 * slots + (std::size_t{0} + ... + Entries::size);
+      L::header::size + 4 * slots + (std::size_t{0} + ... + Entries::size);
   constexpr std::array<std::size_t, n> at = [] {
     std::array<std::size_t, n> offsets{};
-    [[maybe_unused]] std::size_t next = L::header_size + 4 * slots;
+    [[maybe_unused]] std::size_t next = L::header::size + 4 * slots;
     [[maybe_unused]] std::size_t i = 0;
     ((offsets[i++] = next, next += Entries::size), ...);
     return offsets;
@@ -205,7 +205,7 @@ void round_trip(const std::tuple<Entries...>& entries) {
   std::optional<rproc::error> want_fault;
   std::optional<std::uint32_t> first_unknown;
   // The parser sees num offsets, not the slots a layout reserves beyond them.
-  std::size_t used = L::header_size + 4 * n;
+  std::size_t used = L::header::size + 4 * n;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     ((want_fault = want_fault
                        ? want_fault
@@ -236,11 +236,11 @@ void round_trip(const std::tuple<Entries...>& entries) {
   require(image.size() == (Options.size == 0 ? content : Options.size), "the table's size");
 
   const rproc::byte_view raw(image, Options.order);
-  require(raw.u32(L::ver) == 1u && raw.u32(L::num) == n && raw.u32(L::reserved0) == 0u &&
-              raw.u32(L::reserved1) == 0u,
+  require(raw.u32(L::header::ver.offset) == 1u && raw.u32(L::header::num.offset) == n && raw.u32(L::header::reserved0.offset) == 0u &&
+              raw.u32(L::header::reserved1.offset) == 0u,
           "the header as built");
   for (std::size_t k = n; k < slots; ++k)
-    require(raw.u32(L::offsets + 4 * k) == 0u, "unused offset slots are 0");
+    require(raw.u32(L::header::offsets + 4 * k) == 0u, "unused offset slots are 0");
   require(std::all_of(image.begin() + static_cast<std::ptrdiff_t>(content), image.end(),
                       [](std::byte b) { return b == std::byte{0}; }),
           "padding is 0");

@@ -48,7 +48,6 @@ namespace {
 using fuzz::require;
 using board_t = rproc::sim::platform;
 using proc_t = rproc::processor<board_t>;
-namespace L = rproc::layout;
 
 // Above every address a 32-bit table can name (da + len < 2^33): no fixed vring, whose memory
 // the host zeroes, can land on the table.
@@ -94,26 +93,12 @@ struct controls {
   }
 };
 
-// The bytes a host writes in `table` (SPEC section 3), worked out here from the layout rather
-// than with rproc's own for_each_host_field.
+// The bytes a host writes in `table` (SPEC section 3), as layout.hpp describes them.
 std::vector<bool> host_bytes(const rproc::table_view& table) {
   std::vector<bool> mask(table.size_bytes(), false);
-  const auto mark = [&](std::size_t at, std::size_t len) {
-    for (std::size_t i = at; i < at + len && i < mask.size(); ++i) mask[i] = true;
-  };
-  for (const auto entry : table) {
-    const std::size_t at = entry.offset();
-    if (entry.kind() == rproc::entry_kind::carveout) mark(at + L::carveout::da, 12);
-    if (const auto v = entry.as<rproc::vdev_entry>()) {
-      mark(at + L::vdev::gfeatures, 4);
-      mark(at + L::vdev::status, 1);
-      for (std::size_t k = 0; k < v->num_of_vrings(); ++k) {
-        const std::size_t vring = at + L::vdev::vrings + k * L::vring::size;
-        mark(vring + L::vring::da, 4);
-        mark(vring + L::vring::notifyid, 4);
-      }
-    }
-  }
+  rproc::for_each_host_field(table, [&](const rproc::host_field& f) {
+    for (std::size_t i = f.offset; i < f.end() && i < mask.size(); ++i) mask[i] = true;
+  });
   return mask;
 }
 

@@ -1,8 +1,9 @@
-// The mutable view of a live table: a host writes every field SPEC section 3 lets it write
-// (carveout da/pa/len, vring da/notifyid, vdev gfeatures/status) with values from the input.
-// Invariants: every write lands inside the table (an exact-size heap block, under ASan) and only
-// on the bytes of the field written, in the table's byte order; the getter reads back what was
-// written; and a table whose entries do not overlap stays valid, every other field unchanged.
+// The mutable view of a live table: a host writes every field SPEC section 3 lets it write (as
+// for_each_host_field gives them from layout.hpp: carveout da/pa/len, vring da/notifyid, vdev
+// gfeatures/status) through the views' set(), with values from the input. Invariants: every
+// write lands inside the table (an exact-size heap block, under ASan) and only on the bytes of
+// the field written, in the table's byte order; get() reads back what was written; and a table
+// whose entries do not overlap stays valid, every other field unchanged.
 //
 // Input: byte 0 chooses the byte order (bit 0: big-endian), bytes 1..8 seed the values written,
 // the rest is the table. Regression inputs: tests/fuzz_regressions/fuzz_mutable_table-*.
@@ -11,13 +12,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "fuzz_support.hpp"
 
 namespace {
-
-namespace L = rproc::layout;
 
 // The values to write: splitmix64, so that eight bytes of input choose them all.
 class value_source {
@@ -34,45 +34,27 @@ class value_source {
   std::uint64_t state_;
 };
 
-struct field {
-  std::size_t offset;
-  std::size_t width;
+// One field of SPEC section 3 and the view that holds it: its entry, or for a vring's field, the
+// vring.
+struct host_write {
+  rproc::mutable_resource_entry entry;
+  std::optional<rproc::mutable_vring_view> vring;
+  rproc::host_field field;
 };
 
-class host_writes {
- public:
-  host_writes(std::span<std::byte> table, rproc::endian order, value_source& values)
-      : table_(table), order_(order), values_(values) {}
-
-  const std::vector<field>& written() const noexcept { return written_; }
-
-  // Writes v through `set`, then checks the getter and the bytes of the field.
-  template <class Set, class Get>
-  std::uint32_t word(std::size_t offset, Set set, Get get) {
-    const std::uint32_t v = values_.next();
-    set(v);
-    fuzz::require(get() == v, "a written word reads back");
-    fuzz::require(rproc::byte_view(table_, order_).u32(offset) == v,
-                  "a word lands at its field, in the table's byte order");
-    written_.push_back({offset, 4});
-    return v;
-  }
-  template <class Set, class Get>
-  std::uint8_t byte(std::size_t offset, Set set, Get get) {
-    const auto v = static_cast<std::uint8_t>(values_.next());
-    set(v);
-    fuzz::require(get() == v, "a written byte reads back");
-    fuzz::require(std::to_integer<std::uint8_t>(table_[offset]) == v, "a byte lands at its field");
-    written_.push_back({offset, 1});
-    return v;
-  }
-
- private:
-  std::span<std::byte> table_;
-  rproc::endian order_;
-  value_source& values_;
-  std::vector<field> written_;
-};
+// Writes a value through the view's set(), then checks get() and the bytes of the field.
+void write(const host_write& w, std::span<std::byte> table, rproc::endian order,
+           value_source& values) {
+  const rproc::field& what = w.field.what;
+  const std::uint32_t v = what.width == 1 ? values.next() & 0xFFu : values.next();
+  fuzz::require(w.vring ? w.vring->set(what, v) : w.entry.set(what, v), "a host field is writable");
+  fuzz::require((w.vring ? w.vring->get(what) : w.entry.get(what)) == v,
+                "a written field reads back");
+  const rproc::byte_view bytes(table, order);
+  const bool landed =
+      what.width == 1 ? bytes.u8(w.field.offset) == v : bytes.u32(w.field.offset) == v;
+  fuzz::require(landed, "a value lands at its field, in the table's byte order");
+}
 
 }  // namespace
 
@@ -88,49 +70,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // Every view is taken before any write: entries may share bytes, and a write into one may
   // change what a view made later would read (a vdev's num_of_vrings, say).
-  std::vector<rproc::mutable_carveout_entry> carveouts;
-  std::vector<rproc::mutable_vdev_entry> vdevs;
-  std::vector<std::pair<rproc::mutable_vring_view, std::size_t>> vrings;  // and their offsets
+  std::vector<host_write> writes;
   for (const auto entry : *parsed) {
-    if (const auto c = entry.as<rproc::mutable_carveout_entry>()) carveouts.push_back(*c);
-    if (const auto v = entry.as<rproc::mutable_vdev_entry>()) {
-      vdevs.push_back(*v);
-      for (const auto vring : v->vrings())
-        vrings.emplace_back(vring, v->offset() + L::vdev::vrings + vring.index() * L::vring::size);
-    }
+    rproc::for_each_host_field_of(entry, [&](const rproc::host_field& f) {
+      std::optional<rproc::mutable_vring_view> vring;
+      if (f.vring) vring = entry.as<rproc::mutable_vdev_entry>()->vring(*f.vring);
+      writes.push_back({entry, vring, f});
+    });
   }
 
   value_source values(seed);
-  host_writes host(table, order, values);
-  for (const auto& c : carveouts) {
-    const std::size_t at = c.offset();
-    host.word(
-        at + L::carveout::da, [&](auto v) { c.set_da(v); }, [&] { return c.da(); });
-    host.word(
-        at + L::carveout::pa, [&](auto v) { c.set_pa(v); }, [&] { return c.pa(); });
-    host.word(
-        at + L::carveout::len, [&](auto v) { c.set_len(v); }, [&] { return c.len(); });
-  }
-  for (const auto& [vring, at] : vrings) {
-    host.word(
-        at + L::vring::da, [&](auto v) { vring.set_da(v); }, [&] { return vring.da(); });
-    host.word(
-        at + L::vring::notifyid, [&](auto v) { vring.set_notifyid(v); },
-        [&] { return vring.notifyid(); });
-  }
-  for (const auto& v : vdevs) {
-    const std::size_t at = v.offset();
-    host.word(
-        at + L::vdev::gfeatures, [&](auto x) { v.set_gfeatures(x); },
-        [&] { return v.gfeatures(); });
-    host.byte(
-        at + L::vdev::status, [&](auto x) { v.set_status(x); }, [&] { return v.status(); });
-  }
+  for (const host_write& w : writes) write(w, table, order, values);
 
   for (std::size_t at = 0; at < table.size(); ++at) {
     if (table[at] == before[at]) continue;
     bool allowed = false;
-    for (const field& f : host.written()) allowed |= at >= f.offset && at < f.offset + f.width;
+    for (const host_write& w : writes) allowed |= at >= w.field.offset && at < w.field.end();
     fuzz::require(allowed, "only the fields of SPEC section 3 change");
   }
 

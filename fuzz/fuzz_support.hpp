@@ -83,13 +83,13 @@ class field_map {
   field_map(std::span<const std::byte> table, rproc::endian order, std::uint32_t entries)
       : table_(table), owner_(table.size(), unclaimed) {
     const rproc::byte_view t(table, order);
-    for (std::size_t at = 0; at < rproc::layout::header_size; at += 4) word(at);
-    const auto ver = t.u32(rproc::layout::ver);
-    const auto num = t.u32(rproc::layout::num);
+    fields<rproc::layout::header>(0);
+    const auto ver = t.u32(rproc::layout::header::ver.offset);
+    const auto num = t.u32(rproc::layout::header::num.offset);
     if (!ver || !num) return;
     const std::uint32_t count = std::min(*num, entries);
     for (std::uint32_t i = 0; i < count; ++i) {
-      const std::size_t slot = rproc::layout::offsets + std::size_t{i} * 4;
+      const std::size_t slot = rproc::layout::header::offsets + std::size_t{i} * 4;
       const auto at = t.u32(slot);
       if (!at) break;
       word(slot);
@@ -131,6 +131,19 @@ class field_map {
     for (std::size_t k = 0; k < length && at + k < owner_.size(); ++k) claim(at + k, byte_field);
   }
 
+  // The fields of `Holder` (a struct of layout.hpp) lying at `at`, from offset `from` on: the
+  // words as words, the rest (u8 fields, names, reserved bytes) as bytes.
+  template <class Holder>
+  void fields(std::size_t at, std::size_t from = 0) {
+    for (const rproc::field& f : Holder::fields) {
+      if (f.offset < from) continue;
+      if (f.width == 4)
+        word(at + f.offset);
+      else
+        bytes(at + f.offset, f.width);
+    }
+  }
+
   void entry(const rproc::byte_view& t, std::size_t at) {
     namespace L = rproc::layout;
     const auto type = t.u32(at);
@@ -138,34 +151,26 @@ class field_map {
     word(at);
     const std::size_t size = t.size();
     const auto fits = [&](std::size_t length) { return length <= size - at; };
+    const std::size_t body = L::type.end();
     switch (rproc::kind_of(*type)) {
       case rproc::entry_kind::carveout:
       case rproc::entry_kind::devmem:
-        if (!fits(L::carveout::size)) return;
-        for (std::size_t f : {L::carveout::da, L::carveout::pa, L::carveout::len,
-                              L::carveout::flags, L::carveout::reserved})
-          word(at + f);
-        bytes(at + L::carveout::name, L::name_size);
+        if (fits(L::carveout::size)) fields<L::carveout>(at, body);
         return;
       case rproc::entry_kind::trace:
-        if (!fits(L::trace::size)) return;
-        for (std::size_t f : {L::trace::da, L::trace::len, L::trace::reserved}) word(at + f);
-        bytes(at + L::trace::name, L::name_size);
+        if (fits(L::trace::size)) fields<L::trace>(at, body);
         return;
       case rproc::entry_kind::vdev: {
         if (!fits(L::vdev::size)) return;
-        for (std::size_t f : {L::vdev::id, L::vdev::notifyid, L::vdev::dfeatures,
-                              L::vdev::gfeatures, L::vdev::config_len})
-          word(at + f);
-        bytes(at + L::vdev::status, 4);  // status, num_of_vrings, reserved[2]
+        fields<L::vdev>(at, body);
         const std::size_t nvrings =
-            std::to_integer<std::size_t>(table_[at + L::vdev::num_of_vrings]);
-        const std::uint32_t config_len = *t.u32(at + L::vdev::config_len);
+            std::to_integer<std::size_t>(table_[at + L::vdev::num_of_vrings.offset]);
+        const std::uint32_t config_len = *t.u32(at + L::vdev::config_len.offset);
         const std::size_t vrings = std::min(nvrings, L::vdev::max_vrings);
         for (std::size_t k = 0; k < vrings; ++k) {
           const std::size_t v = at + L::vdev::vrings + k * L::vring::size;
           if (!fits(v - at + L::vring::size)) return;
-          for (std::size_t f = 0; f < L::vring::size; f += 4) word(v + f);
+          fields<L::vring>(v);
         }
         if (nvrings <= L::vdev::max_vrings)
           bytes(at + L::vdev::vrings + nvrings * L::vring::size, config_len);

@@ -713,95 +713,15 @@ class [[nodiscard]] result<void> {
 #include <type_traits>
 #include <utility>
 
-namespace rproc {
+// rproc/index_iterator.hpp
+// The random-access iterator of rproc's views: the entries of a table, the vrings of a vdev.
 
-// "The host chooses": the value of a `da` or `pa` that the firmware leaves to the host.
-inline constexpr std::uint32_t fw_rsc_addr_any = 0xFFFFFFFFu;
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <span>  // the iterator tags, without the cost of <iterator>
 
-// The standard resource types; 128..512 are vendor types, every other value is unknown.
-enum class resource_type : std::uint32_t { carveout = 0, devmem = 1, trace = 2, vdev = 3 };
-inline constexpr std::uint32_t vendor_type_first = 128;
-inline constexpr std::uint32_t vendor_type_last = 512;
-
-enum class entry_kind : std::uint8_t { carveout, devmem, trace, vdev, vendor, unknown };
-
-constexpr entry_kind kind_of(std::uint32_t type_id) noexcept {
-  switch (type_id) {
-    case 0: return entry_kind::carveout;
-    case 1: return entry_kind::devmem;
-    case 2: return entry_kind::trace;
-    case 3: return entry_kind::vdev;
-    default:
-      return type_id >= vendor_type_first && type_id <= vendor_type_last ? entry_kind::vendor
-                                                                          : entry_kind::unknown;
-  }
-}
-
-constexpr std::string_view to_string(entry_kind kind) noexcept {
-  switch (kind) {
-    case entry_kind::carveout: return "carveout";
-    case entry_kind::devmem: return "devmem";
-    case entry_kind::trace: return "trace";
-    case entry_kind::vdev: return "vdev";
-    case entry_kind::vendor: return "vendor";
-    case entry_kind::unknown: return "unknown";
-  }
-  return "unknown";
-}
-
-// Byte offsets and sizes of the format (SPEC section 1). Entry fields are counted from the
-// entry's first byte, its type word.
-namespace layout {
-inline constexpr std::size_t header_size = 16;
-inline constexpr std::size_t ver = 0;
-inline constexpr std::size_t num = 4;
-inline constexpr std::size_t reserved0 = 8;
-inline constexpr std::size_t reserved1 = 12;
-inline constexpr std::size_t offsets = 16;
-inline constexpr std::size_t type = 0;
-inline constexpr std::size_t name_size = 32;
-
-namespace carveout {  // also the devmem layout
-inline constexpr std::size_t da = 4, pa = 8, len = 12, flags = 16, reserved = 20, name = 24;
-inline constexpr std::size_t size = 56;
-}  // namespace carveout
-namespace trace {
-inline constexpr std::size_t da = 4, len = 8, reserved = 12, name = 16;
-inline constexpr std::size_t size = 48;
-}  // namespace trace
-namespace vdev {
-inline constexpr std::size_t id = 4, notifyid = 8, dfeatures = 12, gfeatures = 16,
-                             config_len = 20, status = 24, num_of_vrings = 25, reserved = 26,
-                             vrings = 28;
-inline constexpr std::size_t size = 28;  // type word and fixed body, before the vrings
-inline constexpr std::size_t max_vrings = 2;
-}  // namespace vdev
-namespace vring {
-inline constexpr std::size_t da = 0, align = 4, num = 8, notifyid = 12, pa = 16;
-inline constexpr std::size_t size = 20;
-}  // namespace vring
-}  // namespace layout
-
-// Virtio facts the table carries: device ids and the device status bits.
-namespace virtio {
-inline constexpr std::uint32_t id_rpmsg = 7;
-inline constexpr std::uint8_t status_acknowledge = 0x01;
-inline constexpr std::uint8_t status_driver = 0x02;
-inline constexpr std::uint8_t status_driver_ok = 0x04;
-inline constexpr std::uint8_t status_features_ok = 0x08;
-inline constexpr std::uint8_t status_needs_reset = 0x40;
-inline constexpr std::uint8_t status_failed = 0x80;
-}  // namespace virtio
-
-// Builds a visitor from lambdas: entry.visit(rproc::overloaded{[](rproc::vdev_entry v) {...}, ...}).
-template <class... Fs>
-struct overloaded : Fs... {
-  using Fs::operator()...;
-};
-template <class... Fs>
-overloaded(Fs...) -> overloaded<Fs...>;
-
-namespace detail {
+namespace rproc::detail {
 
 // A random-access iterator over anything indexable by position that yields values: the table's
 // entries, a vdev's vrings. It holds a copy of the (small) view, so the view is a borrowed range.
@@ -854,104 +774,294 @@ class index_iterator {
   std::uint32_t at_ = 0;
 };
 
-// The fields shared by every entry view: where it is and which type it has.
+}  // namespace rproc::detail
+
+// rproc/layout.hpp
+// The resource table's format as one typed description: every field of the header and of each
+// entry (SPEC section 1) with its offset and width, and who writes it into a live table (SPEC
+// section 3). The entry views' accessors, the validator, the builder, the clean copy and the
+// tools read their offsets and the host's fields from here; nothing else spells them.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace rproc {
+
+// "The host chooses": the value of a `da` or `pa` that the firmware leaves to the host.
+inline constexpr std::uint32_t fw_rsc_addr_any = 0xFFFFFFFFu;
+
+// The standard resource types; 128..512 are vendor types, every other value is unknown.
+enum class resource_type : std::uint32_t { carveout = 0, devmem = 1, trace = 2, vdev = 3 };
+inline constexpr std::uint32_t vendor_type_first = 128;
+inline constexpr std::uint32_t vendor_type_last = 512;
+
+enum class entry_kind : std::uint8_t { carveout, devmem, trace, vdev, vendor, unknown };
+
+constexpr entry_kind kind_of(std::uint32_t type_id) noexcept {
+  switch (type_id) {
+    case 0: return entry_kind::carveout;
+    case 1: return entry_kind::devmem;
+    case 2: return entry_kind::trace;
+    case 3: return entry_kind::vdev;
+    default:
+      return type_id >= vendor_type_first && type_id <= vendor_type_last ? entry_kind::vendor
+                                                                          : entry_kind::unknown;
+  }
+}
+
+constexpr std::string_view to_string(entry_kind kind) noexcept {
+  switch (kind) {
+    case entry_kind::carveout: return "carveout";
+    case entry_kind::devmem: return "devmem";
+    case entry_kind::trace: return "trace";
+    case entry_kind::vdev: return "vdev";
+    case entry_kind::vendor: return "vendor";
+    case entry_kind::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+// Who writes a field of a live table, beside the firmware that built it.
+enum class field_writer : std::uint8_t {
+  firmware,    // the firmware alone: a host only reads it
+  host,        // every host, at every attach and start (SPEC section 3): the clean copy restores it
+  some_hosts,  // a host may (OpenAMP's numbers its vdev); Linux's and rproc's leave it alone
+};
+
+// One field: its name in SPEC section 1, its offset from the first byte of what holds it (the
+// table, an entry's type word, a vring), its width in bytes, and who writes it.
+struct field {
+  std::string_view name;
+  std::size_t offset = 0;
+  std::size_t width = 4;
+  field_writer writer = field_writer::firmware;
+
+  constexpr std::size_t end() const noexcept { return offset + width; }
+  constexpr bool host_writes() const noexcept { return writer == field_writer::host; }
+  // Whether a mutable view offers a setter for it.
+  constexpr bool writable() const noexcept { return writer != field_writer::firmware; }
+};
+
+// The fields of the format, by what holds them. `fields` lists each holder's fields in offset
+// order; `size` is its fixed size in bytes.
+namespace layout {
+
+inline constexpr std::size_t name_size = 32;
+
+struct header {
+  static constexpr field ver{"ver", 0}, num{"num", 4}, reserved0{"reserved[0]", 8},
+      reserved1{"reserved[1]", 12};
+  static constexpr std::size_t size = 16;
+  static constexpr std::size_t offsets = 16;  // offset[num]: one word per entry
+  static constexpr std::array fields{ver, num, reserved0, reserved1};
+};
+
+// Every entry begins with its type word.
+inline constexpr field type{"type", 0};
+
+// A carveout and a devmem share one layout; the host writes where a carveout lies, never where
+// a devmem does (it maps the devmem as the firmware asked).
+template <entry_kind Kind>
+struct memory {
+  static_assert(Kind == entry_kind::carveout || Kind == entry_kind::devmem);
+  static constexpr field_writer placement =
+      Kind == entry_kind::carveout ? field_writer::host : field_writer::firmware;
+  static constexpr field da{"da", 4, 4, placement}, pa{"pa", 8, 4, placement},
+      len{"len", 12, 4, placement}, flags{"flags", 16}, reserved{"reserved", 20},
+      name{"name", 24, name_size};
+  static constexpr std::size_t size = 56;
+  static constexpr std::array fields{type, da, pa, len, flags, reserved, name};
+};
+using carveout = memory<entry_kind::carveout>;
+using devmem = memory<entry_kind::devmem>;
+
+struct trace {
+  static constexpr field da{"da", 4}, len{"len", 8}, reserved{"reserved", 12},
+      name{"name", 16, name_size};
+  static constexpr std::size_t size = 48;
+  static constexpr std::array fields{type, da, len, reserved, name};
+};
+
+struct vdev {
+  static constexpr field id{"id", 4}, notifyid{"notifyid", 8, 4, field_writer::some_hosts},
+      dfeatures{"dfeatures", 12}, gfeatures{"gfeatures", 16, 4, field_writer::host},
+      config_len{"config_len", 20}, status{"status", 24, 1, field_writer::host},
+      num_of_vrings{"num_of_vrings", 25, 1}, reserved{"reserved", 26, 2};
+  static constexpr std::size_t size = 28;    // the type word and fixed body, before the vrings
+  static constexpr std::size_t vrings = 28;  // num_of_vrings vrings, then config_len bytes
+  static constexpr std::size_t max_vrings = 2;
+  static constexpr std::array fields{type,     id,     notifyid,      dfeatures, gfeatures,
+                                     config_len, status, num_of_vrings, reserved};
+};
+
+// Offsets from the vring's first byte. Linux never writes a vring's pa (OpenAMP calls it
+// reserved); a host that tracks physical addresses may.
+struct vring {
+  static constexpr field da{"da", 0, 4, field_writer::host}, align{"align", 4}, num{"num", 8},
+      notifyid{"notifyid", 12, 4, field_writer::host}, pa{"pa", 16, 4, field_writer::some_hosts};
+  static constexpr std::size_t size = 20;
+  static constexpr std::array fields{da, align, num, notifyid, pa};
+};
+
+}  // namespace layout
+
+// Virtio facts a vdev carries: device ids, and the bits of its status field.
+namespace virtio {
+inline constexpr std::uint32_t id_rpmsg = 7;
+inline constexpr std::uint8_t status_acknowledge = 0x01;
+inline constexpr std::uint8_t status_driver = 0x02;
+inline constexpr std::uint8_t status_driver_ok = 0x04;
+inline constexpr std::uint8_t status_features_ok = 0x08;
+inline constexpr std::uint8_t status_needs_reset = 0x40;
+inline constexpr std::uint8_t status_failed = 0x80;
+}  // namespace virtio
+
+}  // namespace rproc
+
+namespace rproc {
+
+// Builds a visitor from lambdas: entry.visit(rproc::overloaded{[](rproc::vdev_entry v) {...}, ...}).
+template <class... Fs>
+struct overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+overloaded(Fs...) -> overloaded<Fs...>;
+
+namespace detail {
+
+// The bytes of an entry or of a vring, read and written field by field as layout.hpp describes
+// them. Fields of a validated table always lie inside it; the accessor checks regardless.
 template <class Byte>
-class entry_base {
+class field_bytes {
  public:
   using byte_type = Byte;
   static constexpr bool is_mutable = !std::is_const_v<Byte>;
 
-  constexpr entry_base() noexcept = default;
-  constexpr entry_base(basic_byte_view<Byte> from_entry, std::uint32_t index,
-                       std::uint32_t offset) noexcept
-      : bytes_(from_entry), index_(index), offset_(offset) {}
+  constexpr field_bytes() noexcept = default;
 
-  // Position in the offset array, and byte offset of the entry in the table.
-  constexpr std::uint32_t index() const noexcept { return index_; }
-  constexpr std::uint32_t offset() const noexcept { return offset_; }
-  constexpr std::uint32_t type_id() const noexcept { return word(layout::type); }
-  // The entry's bytes, from its type word to the end of the table.
-  constexpr basic_byte_view<Byte> bytes() const noexcept { return bytes_; }
+  // Whether a view of these bytes offers a setter for `f`.
+  static constexpr bool writable(const field& f) noexcept { return is_mutable && f.writable(); }
+
+  // The value of field F, known at compile time: what the named getters read.
+  // (A forwarder, inlined everywhere: under -Os the compiler then keeps one word() for all.)
+  template <const field& F>
+  [[gnu::always_inline]] constexpr auto get() const noexcept {
+    static_assert(F.width == 1 || F.width == 4, "rproc: a field read as a value is a u8 or a u32");
+    if constexpr (F.width == 1) return byte(F.offset);
+    else return word(F.offset);
+  }
+  // The value of a field of one or four bytes chosen at run time (a name or reserved bytes read
+  // as 0): for code that walks layout.hpp's fields, such as a tool printing the host's writes.
+  constexpr std::uint32_t get(const field& f) const noexcept {
+    if (f.width == 1) return byte(f.offset);
+    return f.width == 4 ? word(f.offset) : 0;
+  }
+  // Writes a field a host may write (field::writable()); any other is left alone: false.
+  constexpr bool set(const field& f, std::uint32_t v) const noexcept
+    requires is_mutable
+  {
+    if (!f.writable()) return false;
+    if (f.width == 1) return bytes_.write_u8(f.offset, static_cast<std::uint8_t>(v));
+    return f.width == 4 && bytes_.write_u32(f.offset, v);
+  }
 
  protected:
-  // Fields of a validated entry always lie inside the table; the accessor checks regardless.
   RPROC_ALWAYS_INLINE constexpr std::uint32_t word(std::size_t at) const noexcept {
     return bytes_.u32(at).value_or(0);
   }
   RPROC_ALWAYS_INLINE constexpr std::uint8_t byte(std::size_t at) const noexcept {
     return bytes_.u8(at).value_or(0);
   }
-  constexpr void set_word(std::size_t at, std::uint32_t v) const noexcept
+  // Writes field F, known at compile time: what the named setters write.
+  template <const field& F>
+  constexpr void put(std::conditional_t<F.width == 1, std::uint8_t, std::uint32_t> v) const noexcept
     requires is_mutable
   {
-    (void)bytes_.write_u32(at, v);
-  }
-  constexpr void set_byte(std::size_t at, std::uint8_t v) const noexcept
-    requires is_mutable
-  {
-    (void)bytes_.write_u8(at, v);
-  }
-  // A 32-byte name, up to its first NUL or all 32 bytes; a name is data, never a format.
-  constexpr std::size_t name_length(std::size_t at) const noexcept {
-    std::size_t n = 0;
-    while (n < layout::name_size && byte(at + n) != 0) ++n;
-    return n;
-  }
-  std::string_view name_at(std::size_t at) const noexcept {
-    const auto window = bytes_.subview(at, layout::name_size);
-    if (!window) return {};
-    return {reinterpret_cast<const char*>(window->bytes().data()), name_length(at)};
-  }
-  constexpr bool name_equals_at(std::size_t at, std::string_view s) const noexcept {
-    if (s.size() != name_length(at)) return false;
-    for (std::size_t i = 0; i < s.size(); ++i)
-      if (static_cast<char>(byte(at + i)) != s[i]) return false;
-    return true;
+    static_assert(F.writable() && (F.width == 1 || F.width == 4));
+    if constexpr (F.width == 1) (void)bytes_.write_u8(F.offset, v);
+    else (void)bytes_.write_u32(F.offset, v);
   }
 
   basic_byte_view<Byte> bytes_{};
+};
+
+// The fields shared by every entry view: where it is and which type it has.
+template <class Byte>
+class entry_base : public field_bytes<Byte> {
+ public:
+  constexpr entry_base() noexcept = default;
+  constexpr entry_base(basic_byte_view<Byte> from_entry, std::uint32_t index,
+                       std::uint32_t offset) noexcept
+      : index_(index), offset_(offset) {
+    this->bytes_ = from_entry;
+  }
+
+  // Position in the offset array, and byte offset of the entry in the table.
+  constexpr std::uint32_t index() const noexcept { return index_; }
+  constexpr std::uint32_t offset() const noexcept { return offset_; }
+  constexpr std::uint32_t type_id() const noexcept { return this->template get<layout::type>(); }
+  // The entry's bytes, from its type word to the end of the table.
+  constexpr basic_byte_view<Byte> bytes() const noexcept { return this->bytes_; }
+
+ protected:
+  // A 32-byte name, up to its first NUL or all 32 bytes; a name is data, never a format.
+  constexpr std::size_t name_length(const field& name) const noexcept {
+    std::size_t n = 0;
+    while (n < name.width && this->byte(name.offset + n) != 0) ++n;
+    return n;
+  }
+  std::string_view name_at(const field& name) const noexcept {
+    const auto window = this->bytes_.subview(name.offset, name.width);
+    if (!window) return {};
+    return {reinterpret_cast<const char*>(window->bytes().data()), name_length(name)};
+  }
+  constexpr bool name_equals_at(const field& name, std::string_view s) const noexcept {
+    if (s.size() != name_length(name)) return false;
+    for (std::size_t i = 0; i < s.size(); ++i)
+      if (static_cast<char>(this->byte(name.offset + i)) != s[i]) return false;
+    return true;
+  }
+
   std::uint32_t index_ = 0;
   std::uint32_t offset_ = 0;
 };
 
 }  // namespace detail
 
+// Each getter and setter below reads or writes one field of layout.hpp; a setter exists only for
+// a field a host may write (field::writable()).
+
 // A carveout (memory the firmware needs the host to set aside) or a devmem (device memory to
 // map); the two share one layout.
 template <class Byte, entry_kind Kind>
 class basic_memory_entry : public detail::entry_base<Byte> {
-  static_assert(Kind == entry_kind::carveout || Kind == entry_kind::devmem);
   using base = detail::entry_base<Byte>;
+  using F = layout::memory<Kind>;
   using base::base;
 
  public:
   static constexpr entry_kind kind = Kind;
-  constexpr std::uint32_t da() const noexcept { return this->word(layout::carveout::da); }
-  constexpr std::uint32_t pa() const noexcept { return this->word(layout::carveout::pa); }
-  constexpr std::uint32_t len() const noexcept { return this->word(layout::carveout::len); }
-  constexpr std::uint32_t flags() const noexcept { return this->word(layout::carveout::flags); }
-  constexpr std::uint32_t reserved() const noexcept {
-    return this->word(layout::carveout::reserved);
-  }
-  std::string_view name() const noexcept { return this->name_at(layout::carveout::name); }
+  constexpr std::uint32_t da() const noexcept { return this->template get<F::da>(); }
+  constexpr std::uint32_t pa() const noexcept { return this->template get<F::pa>(); }
+  constexpr std::uint32_t len() const noexcept { return this->template get<F::len>(); }
+  constexpr std::uint32_t flags() const noexcept { return this->template get<F::flags>(); }
+  constexpr std::uint32_t reserved() const noexcept { return this->template get<F::reserved>(); }
+  std::string_view name() const noexcept { return this->name_at(F::name); }
   constexpr bool name_equals(std::string_view s) const noexcept {
-    return this->name_equals_at(layout::carveout::name, s);
+    return this->name_equals_at(F::name, s);
   }
 
-  constexpr void set_da(std::uint32_t v) const noexcept
-    requires base::is_mutable
-  {
-    this->set_word(layout::carveout::da, v);
+  constexpr void set_da(std::uint32_t v) const noexcept requires(base::writable(F::da)) {
+    this->template put<F::da>(v);
   }
-  constexpr void set_pa(std::uint32_t v) const noexcept
-    requires base::is_mutable
-  {
-    this->set_word(layout::carveout::pa, v);
+  constexpr void set_pa(std::uint32_t v) const noexcept requires(base::writable(F::pa)) {
+    this->template put<F::pa>(v);
   }
-  constexpr void set_len(std::uint32_t v) const noexcept
-    requires base::is_mutable
-  {
-    this->set_word(layout::carveout::len, v);
+  constexpr void set_len(std::uint32_t v) const noexcept requires(base::writable(F::len)) {
+    this->template put<F::len>(v);
   }
 
   constexpr operator basic_memory_entry<const std::byte, Kind>() const noexcept
@@ -965,16 +1075,17 @@ class basic_memory_entry : public detail::entry_base<Byte> {
 template <class Byte>
 class basic_trace_entry : public detail::entry_base<Byte> {
   using base = detail::entry_base<Byte>;
+  using F = layout::trace;
   using base::base;
 
  public:
   static constexpr entry_kind kind = entry_kind::trace;
-  constexpr std::uint32_t da() const noexcept { return this->word(layout::trace::da); }
-  constexpr std::uint32_t len() const noexcept { return this->word(layout::trace::len); }
-  constexpr std::uint32_t reserved() const noexcept { return this->word(layout::trace::reserved); }
-  std::string_view name() const noexcept { return this->name_at(layout::trace::name); }
+  constexpr std::uint32_t da() const noexcept { return this->template get<F::da>(); }
+  constexpr std::uint32_t len() const noexcept { return this->template get<F::len>(); }
+  constexpr std::uint32_t reserved() const noexcept { return this->template get<F::reserved>(); }
+  std::string_view name() const noexcept { return this->name_at(F::name); }
   constexpr bool name_equals(std::string_view s) const noexcept {
-    return this->name_equals_at(layout::trace::name, s);
+    return this->name_equals_at(F::name, s);
   }
 
   constexpr operator basic_trace_entry<const std::byte>() const noexcept
@@ -986,43 +1097,38 @@ class basic_trace_entry : public detail::entry_base<Byte> {
 
 // One vring of a vdev (20 bytes: da, align, num, notifyid, pa).
 template <class Byte>
-class basic_vring {
- public:
-  static constexpr bool is_mutable = !std::is_const_v<Byte>;
+class basic_vring : public detail::field_bytes<Byte> {
+  using base = detail::field_bytes<Byte>;
+  using F = layout::vring;
 
+ public:
   constexpr basic_vring() noexcept = default;
   constexpr basic_vring(basic_byte_view<Byte> bytes, std::uint32_t index) noexcept
-      : bytes_(bytes), index_(index) {}
+      : index_(index) {
+    this->bytes_ = bytes;
+  }
 
   // Position within its vdev (0 or 1).
   constexpr std::uint32_t index() const noexcept { return index_; }
-  constexpr std::uint32_t da() const noexcept { return word(layout::vring::da); }
-  constexpr std::uint32_t align() const noexcept { return word(layout::vring::align); }
-  constexpr std::uint32_t num() const noexcept { return word(layout::vring::num); }
-  constexpr std::uint32_t notifyid() const noexcept { return word(layout::vring::notifyid); }
-  constexpr std::uint32_t pa() const noexcept { return word(layout::vring::pa); }
+  constexpr std::uint32_t da() const noexcept { return this->template get<F::da>(); }
+  constexpr std::uint32_t align() const noexcept { return this->template get<F::align>(); }
+  constexpr std::uint32_t num() const noexcept { return this->template get<F::num>(); }
+  constexpr std::uint32_t notifyid() const noexcept { return this->template get<F::notifyid>(); }
+  constexpr std::uint32_t pa() const noexcept { return this->template get<F::pa>(); }
 
-  constexpr void set_da(std::uint32_t v) const noexcept
-    requires is_mutable
-  {
-    (void)bytes_.write_u32(layout::vring::da, v);
+  constexpr void set_da(std::uint32_t v) const noexcept requires(base::writable(F::da)) {
+    this->template put<F::da>(v);
   }
   constexpr void set_notifyid(std::uint32_t v) const noexcept
-    requires is_mutable
+    requires(base::writable(F::notifyid))
   {
-    (void)bytes_.write_u32(layout::vring::notifyid, v);
+    this->template put<F::notifyid>(v);
   }
-  constexpr void set_pa(std::uint32_t v) const noexcept
-    requires is_mutable
-  {
-    (void)bytes_.write_u32(layout::vring::pa, v);
+  constexpr void set_pa(std::uint32_t v) const noexcept requires(base::writable(F::pa)) {
+    this->template put<F::pa>(v);
   }
 
  private:
-  constexpr std::uint32_t word(std::size_t at) const noexcept {
-    return bytes_.u32(at).value_or(0);
-  }
-  basic_byte_view<Byte> bytes_{};
   std::uint32_t index_ = 0;
 };
 
@@ -1033,6 +1139,7 @@ class basic_vring_range;
 template <class Byte>
 class basic_vdev_entry : public detail::entry_base<Byte> {
   using base = detail::entry_base<Byte>;
+  using F = layout::vdev;
   using base::base;
 
  public:
@@ -1040,53 +1147,45 @@ class basic_vdev_entry : public detail::entry_base<Byte> {
 
   using vring_range = basic_vring_range<Byte>;
 
-  constexpr std::uint32_t id() const noexcept { return this->word(layout::vdev::id); }
-  constexpr std::uint32_t notifyid() const noexcept { return this->word(layout::vdev::notifyid); }
-  constexpr std::uint32_t dfeatures() const noexcept {
-    return this->word(layout::vdev::dfeatures);
-  }
-  constexpr std::uint32_t gfeatures() const noexcept {
-    return this->word(layout::vdev::gfeatures);
-  }
-  constexpr std::uint32_t config_len() const noexcept {
-    return this->word(layout::vdev::config_len);
-  }
-  constexpr std::uint8_t status() const noexcept { return this->byte(layout::vdev::status); }
+  constexpr std::uint32_t id() const noexcept { return this->template get<F::id>(); }
+  constexpr std::uint32_t notifyid() const noexcept { return this->template get<F::notifyid>(); }
+  constexpr std::uint32_t dfeatures() const noexcept { return this->template get<F::dfeatures>(); }
+  constexpr std::uint32_t gfeatures() const noexcept { return this->template get<F::gfeatures>(); }
+  constexpr std::uint32_t config_len() const noexcept { return this->template get<F::config_len>(); }
+  constexpr std::uint8_t status() const noexcept { return this->template get<F::status>(); }
   constexpr std::uint8_t num_of_vrings() const noexcept {
-    return this->byte(layout::vdev::num_of_vrings);
+    return this->template get<F::num_of_vrings>();
   }
   constexpr std::array<std::uint8_t, 2> reserved() const noexcept {
-    return {this->byte(layout::vdev::reserved), this->byte(layout::vdev::reserved + 1)};
+    return {this->byte(F::reserved.offset), this->byte(F::reserved.offset + 1)};
   }
 
   constexpr vring_range vrings() const noexcept { return vring_range(*this); }
   // Vring i (i < num_of_vrings()); out of range gives an empty view that reads 0.
   constexpr basic_vring<Byte> vring(std::uint32_t i) const noexcept {
     if (i >= num_of_vrings()) return {};
-    const auto at = layout::vdev::vrings + std::size_t{i} * layout::vring::size;
+    const auto at = F::vrings + std::size_t{i} * layout::vring::size;
     return {this->bytes_.subview(at, layout::vring::size).value_or(basic_byte_view<Byte>{}), i};
   }
   // The virtio config space, config_len() bytes after the vrings.
   constexpr std::span<Byte> config() const noexcept {
-    const auto at = layout::vdev::vrings + std::size_t{num_of_vrings()} * layout::vring::size;
+    const auto at = F::vrings + std::size_t{num_of_vrings()} * layout::vring::size;
     if (const auto window = this->bytes_.subview(at, config_len())) return window->bytes();
     return {};
   }
 
   constexpr void set_notifyid(std::uint32_t v) const noexcept
-    requires base::is_mutable
+    requires(base::writable(F::notifyid))
   {
-    this->set_word(layout::vdev::notifyid, v);
+    this->template put<F::notifyid>(v);
   }
   constexpr void set_gfeatures(std::uint32_t v) const noexcept
-    requires base::is_mutable
+    requires(base::writable(F::gfeatures))
   {
-    this->set_word(layout::vdev::gfeatures, v);
+    this->template put<F::gfeatures>(v);
   }
-  constexpr void set_status(std::uint8_t v) const noexcept
-    requires base::is_mutable
-  {
-    this->set_byte(layout::vdev::status, v);
+  constexpr void set_status(std::uint8_t v) const noexcept requires(base::writable(F::status)) {
+    this->template put<F::status>(v);
   }
 
   constexpr operator basic_vdev_entry<const std::byte>() const noexcept
@@ -1233,6 +1332,7 @@ inline constexpr bool std::ranges::enable_view<rproc::basic_vring_range<Byte>> =
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <utility>
 
 namespace rproc {
 
@@ -1319,7 +1419,7 @@ class basic_table_view {
 
   constexpr basic_table_view() noexcept = default;
 
-  constexpr std::uint32_t ver() const noexcept { return word(layout::ver); }
+  constexpr std::uint32_t ver() const noexcept { return word(layout::header::ver.offset); }
   constexpr std::uint32_t num() const noexcept { return num_; }
   // All the bytes of the table as given (a table may fill only part of them: padding follows).
   constexpr basic_byte_view<Byte> bytes() const noexcept { return bytes_; }
@@ -1334,7 +1434,7 @@ class basic_table_view {
 
   // Entry i's byte offset from offset[i] (i < num()).
   constexpr std::uint32_t offset(std::uint32_t i) const noexcept {
-    return word(layout::offsets + std::size_t{i} * 4);
+    return word(layout::header::offsets + std::size_t{i} * 4);
   }
   // Entry i (i < num()).
   constexpr value_type operator[](std::uint32_t i) const noexcept {
@@ -1395,74 +1495,78 @@ constexpr result<basic_table_view<Byte>> validate_table(std::span<Byte> bytes,
   // Each size check is the making of a window of the size it needs: the reads inside a window of
   // known size then need no check of their own, and the compiler removes theirs.
   const std::size_t size = t.size();
-  const auto header = t.subview(0, layout::header_size);
+  const auto header = t.subview(0, layout::header::size);
   if (!header) return table_fault(errc::table_too_small, 0, size);
-  const std::uint32_t ver = *header->u32(layout::ver);
-  if (ver != 1) return table_fault(errc::unsupported_version, layout::ver, ver);
-  const std::uint32_t num = *header->u32(layout::num);
-  if (const std::uint32_t r = *header->u32(layout::reserved0); r != 0)
-    return table_fault(errc::header_reserved_nonzero, layout::reserved0, r);
-  if (const std::uint32_t r = *header->u32(layout::reserved1); r != 0)
-    return table_fault(errc::header_reserved_nonzero, layout::reserved1, r);
+  const std::uint32_t ver = *header->u32(layout::header::ver.offset);
+  if (ver != 1) return table_fault(errc::unsupported_version, layout::header::ver.offset, ver);
+  const std::uint32_t num = *header->u32(layout::header::num.offset);
+  if (const std::uint32_t r = *header->u32(layout::header::reserved0.offset); r != 0)
+    return table_fault(errc::header_reserved_nonzero, layout::header::reserved0.offset, r);
+  if (const std::uint32_t r = *header->u32(layout::header::reserved1.offset); r != 0)
+    return table_fault(errc::header_reserved_nonzero, layout::header::reserved1.offset, r);
   // Divided, not multiplied: 4 * num would wrap where size_t has 32 bits.
-  if (num > (size - layout::header_size) / 4)
-    return table_fault(errc::offsets_truncated, layout::num, num);
+  if (num > (size - layout::header::size) / 4)
+    return table_fault(errc::offsets_truncated, layout::header::num.offset, num);
   // The offset array, one slot at a time: each step's check is the loop's own condition.
   std::uint32_t i = 0;
-  for (auto slots = *t.subview(layout::offsets, std::size_t{num} * 4); slots.size() >= 4;
+  for (auto slots = *t.subview(layout::header::offsets, std::size_t{num} * 4); slots.size() >= 4;
        slots = *slots.subview(4), ++i) {
     const std::uint32_t at = *slots.u32(0);
     // From the entry's type word to the end of the table.
     const auto entry = t.subview(at);
     if (!entry || entry->size() < 4)
-      return entry_fault(errc::entry_offset_out_of_bounds, layout::offsets + std::size_t{i} * 4,
-                         i, at);
-    const std::uint32_t type = *entry->u32(layout::type);
+      return entry_fault(errc::entry_offset_out_of_bounds,
+                         layout::header::offsets + std::size_t{i} * 4, i, at);
+    const std::uint32_t type = *entry->u32(layout::type.offset);
     // On the type word itself, not on kind_of(type): one compare fewer per entry.
     switch (type) {
       case static_cast<std::uint32_t>(resource_type::carveout):
       case static_cast<std::uint32_t>(resource_type::devmem): {
         const auto fixed = entry->subview(0, layout::carveout::size);
         if (!fixed) return entry_fault(errc::entry_truncated, at, i, type);
-        if (const std::uint32_t r = *fixed->u32(layout::carveout::reserved); r != 0)
-          return entry_fault(errc::entry_reserved_nonzero, at + layout::carveout::reserved, i, r);
+        if (const std::uint32_t r = *fixed->u32(layout::carveout::reserved.offset); r != 0)
+          return entry_fault(errc::entry_reserved_nonzero, at + layout::carveout::reserved.offset,
+                             i, r);
         break;
       }
       case static_cast<std::uint32_t>(resource_type::trace): {
         const auto fixed = entry->subview(0, layout::trace::size);
         if (!fixed) return entry_fault(errc::entry_truncated, at, i, type);
-        if (const std::uint32_t r = *fixed->u32(layout::trace::reserved); r != 0)
-          return entry_fault(errc::entry_reserved_nonzero, at + layout::trace::reserved, i, r);
+        if (const std::uint32_t r = *fixed->u32(layout::trace::reserved.offset); r != 0)
+          return entry_fault(errc::entry_reserved_nonzero, at + layout::trace::reserved.offset, i,
+                             r);
         break;
       }
       case static_cast<std::uint32_t>(resource_type::vdev): {
         const auto fixed = entry->subview(0, layout::vdev::size);
         if (!fixed) return entry_fault(errc::entry_truncated, at, i, type);
-        const std::uint8_t nvrings = *fixed->u8(layout::vdev::num_of_vrings);
-        const std::uint32_t config_len = *fixed->u32(layout::vdev::config_len);
+        const std::uint8_t nvrings = *fixed->u8(layout::vdev::num_of_vrings.offset);
+        const std::uint32_t config_len = *fixed->u32(layout::vdev::config_len.offset);
         const std::size_t room = entry->size() - layout::vdev::size;  // after the fixed body
         const std::size_t vring_bytes = std::size_t{nvrings} * layout::vring::size;
         if (vring_bytes > room)
-          return entry_fault(errc::vdev_truncated, at + layout::vdev::num_of_vrings, i, nvrings);
+          return entry_fault(errc::vdev_truncated, at + layout::vdev::num_of_vrings.offset, i,
+                             nvrings);
         if (config_len > room - vring_bytes)
-          return entry_fault(errc::vdev_truncated, at + layout::vdev::config_len, i, config_len);
+          return entry_fault(errc::vdev_truncated, at + layout::vdev::config_len.offset, i,
+                             config_len);
         for (std::size_t k = 0; k < 2; ++k) {
-          const std::uint8_t r = *fixed->u8(layout::vdev::reserved + k);
+          const std::uint8_t r = *fixed->u8(layout::vdev::reserved.offset + k);
           if (r != 0)
-            return entry_fault(errc::entry_reserved_nonzero, at + layout::vdev::reserved + k, i,
-                               r);
+            return entry_fault(errc::entry_reserved_nonzero,
+                               at + layout::vdev::reserved.offset + k, i, r);
         }
         if (nvrings > layout::vdev::max_vrings)
-          return entry_fault(errc::vdev_too_many_vrings, at + layout::vdev::num_of_vrings, i,
+          return entry_fault(errc::vdev_too_many_vrings, at + layout::vdev::num_of_vrings.offset, i,
                              nvrings);
         std::size_t v = at + layout::vdev::vrings;  // the vring's offset in the table
         for (auto vrings = *entry->subview(layout::vdev::vrings, vring_bytes);
              vrings.size() >= layout::vring::size;
              vrings = *vrings.subview(layout::vring::size), v += layout::vring::size) {
-          if (const std::uint32_t count = *vrings.u32(layout::vring::num); count == 0)
-            return entry_fault(errc::vring_invalid, v + layout::vring::num, i, count);
-          if (const std::uint32_t align = *vrings.u32(layout::vring::align); align == 0)
-            return entry_fault(errc::vring_invalid, v + layout::vring::align, i, align);
+          if (const std::uint32_t count = *vrings.u32(layout::vring::num.offset); count == 0)
+            return entry_fault(errc::vring_invalid, v + layout::vring::num.offset, i, count);
+          if (const std::uint32_t align = *vrings.u32(layout::vring::align.offset); align == 0)
+            return entry_fault(errc::vring_invalid, v + layout::vring::align.offset, i, align);
         }
         break;
       }
@@ -1514,22 +1618,50 @@ constexpr result<mutable_table_view> parse_mutable_table(std::span<std::byte> by
   return parse_table_bytes(basic_byte_view<byte_type>(bytes, order), options);
 }
 
-// Calls f(offset, length) for each field a host writes into entry `entry` of a live table
-// (SPEC section 3): a carveout's da, pa and len; a vdev's gfeatures and status, and each of its
-// vrings' da and notifyid.
+// A field a host writes into a live table (SPEC section 3), where it lies: its offset in the
+// table, its description in layout.hpp, and for a vring's field, which vring of its vdev.
+struct host_field {
+  std::size_t offset = 0;
+  field what{};
+  std::optional<std::uint32_t> vring{};
+
+  constexpr std::size_t end() const noexcept { return offset + what.width; }
+};
+
+namespace detail {
+// Calls f(host_field) for each field of `Holder` (a struct of layout.hpp) that a host writes,
+// the holder's first byte lying at `at`; which fields is decided at compile time.
+template <class Holder, class F>
+constexpr void host_fields_of(std::size_t at, std::optional<std::uint32_t> vring, F& f) {
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ([&] {
+      if constexpr (Holder::fields[I].host_writes())
+        f(host_field{at + Holder::fields[I].offset, Holder::fields[I], vring});
+    }(), ...);
+  }(std::make_index_sequence<Holder::fields.size()>{});
+}
+}  // namespace detail
+
+// Calls f(host_field) for each field a host writes into entry `entry` of a live table, as
+// layout.hpp marks them: a carveout's da, pa and len; a vdev's vrings' da and notifyid, then its
+// gfeatures and status (last: the status is what publishes the rest).
 template <class Byte, class F>
 constexpr void for_each_host_field_of(const basic_resource_entry<Byte>& entry, F&& f) {
   const std::size_t at = entry.offset();
-  if (entry.kind() == entry_kind::carveout) {
-    f(at + layout::carveout::da, std::size_t{12});  // da, pa, len
-  } else if (const auto vdev = entry.template as<basic_vdev_entry<Byte>>()) {
-    f(at + layout::vdev::gfeatures, std::size_t{4});
-    f(at + layout::vdev::status, std::size_t{1});
-    for (std::size_t k = 0; k < vdev->num_of_vrings(); ++k) {
-      const std::size_t vring = at + layout::vdev::vrings + k * layout::vring::size;
-      f(vring + layout::vring::da, std::size_t{4});
-      f(vring + layout::vring::notifyid, std::size_t{4});
+  switch (entry.kind()) {
+    case entry_kind::carveout: detail::host_fields_of<layout::carveout>(at, std::nullopt, f); break;
+    case entry_kind::devmem: detail::host_fields_of<layout::devmem>(at, std::nullopt, f); break;
+    case entry_kind::trace: detail::host_fields_of<layout::trace>(at, std::nullopt, f); break;
+    case entry_kind::vdev: {
+      const std::uint32_t vrings = entry.template get<layout::vdev::num_of_vrings>();
+      for (std::uint32_t k = 0; k < vrings; ++k)
+        detail::host_fields_of<layout::vring>(
+            at + layout::vdev::vrings + std::size_t{k} * layout::vring::size, k, f);
+      detail::host_fields_of<layout::vdev>(at, std::nullopt, f);
+      break;
     }
+    case entry_kind::vendor:
+    case entry_kind::unknown: break;
   }
 }
 
@@ -1547,14 +1679,14 @@ namespace detail {
 // corpus is laid out so.
 template <class Byte>
 constexpr bool entries_in_sequence(const basic_table_view<Byte>& table) noexcept {
-  std::size_t free_from = layout::header_size + std::size_t{table.num()} * 4;
+  std::size_t free_from = layout::header::size + std::size_t{table.num()} * 4;
   for (const auto entry : table) {
     const std::size_t at = entry.offset();
     if (at < free_from) return false;
-    std::size_t reach = at + (entry.kind() == entry_kind::vdev ? layout::vdev::num_of_vrings + 1
-                                                               : layout::type + 4);
-    for_each_host_field_of(entry, [&](std::size_t field, std::size_t len) {
-      if (field + len > reach) reach = field + len;
+    std::size_t reach = at + (entry.kind() == entry_kind::vdev ? layout::vdev::num_of_vrings.end()
+                                                               : layout::type.end());
+    for_each_host_field_of(entry, [&](const host_field& written) {
+      if (written.end() > reach) reach = written.end();
     });
     free_from = reach;
   }
@@ -1568,23 +1700,24 @@ constexpr bool entries_in_sequence(const basic_table_view<Byte>& table) noexcept
 template <class Byte, class Deferred = void>
 constexpr result<void> check_host_fields(const basic_table_view<Byte>& table) noexcept {
   if (detail::entries_in_sequence(table)) return {};  // the common layout: nothing can overlap
-  const std::size_t header_end = layout::header_size + std::size_t{table.num()} * 4;
+  const std::size_t header_end = layout::header::size + std::size_t{table.num()} * 4;
   std::optional<error> fault;
   for (const auto entry : table) {
-    for_each_host_field_of(entry, [&](std::size_t at, std::size_t len) {
+    for_each_host_field_of(entry, [&](const host_field& written) {
       if (fault) return;
-      const auto overlaps = [&](std::size_t begin, std::size_t size) {
-        return at < begin + size && begin < at + len;
+      const auto overlaps = [&](std::size_t at, const field& shape) {
+        return written.offset < at + shape.end() && at + shape.offset < written.end();
       };
-      bool reshapes = overlaps(0, header_end);
+      bool reshapes = written.offset < header_end;
       for (const auto other : table) {
         const std::size_t o = other.offset();
-        reshapes = reshapes || overlaps(o + layout::type, 4);
+        reshapes = reshapes || overlaps(o, layout::type);
         if (other.kind() == entry_kind::vdev)
-          reshapes = reshapes || overlaps(o + layout::vdev::config_len, 4) ||
-                     overlaps(o + layout::vdev::num_of_vrings, 1);
+          reshapes = reshapes || overlaps(o, layout::vdev::config_len) ||
+                     overlaps(o, layout::vdev::num_of_vrings);
       }
-      if (reshapes) fault = error{errc::entries_overlap, at, entry.index(), at};
+      if (reshapes)
+        fault = error{errc::entries_overlap, written.offset, entry.index(), written.offset};
     });
   }
   if (fault) return *fault;
@@ -1593,7 +1726,7 @@ constexpr result<void> check_host_fields(const basic_table_view<Byte>& table) no
 
 template <class Byte>
 constexpr std::size_t basic_table_view<Byte>::used_bytes() const noexcept {
-  std::size_t end = layout::header_size + std::size_t{num_} * 4;
+  std::size_t end = layout::header::size + std::size_t{num_} * 4;
   for (const auto e : *this) {
     std::size_t length = 4;
     e.visit(overloaded{
@@ -1814,7 +1947,7 @@ template <table_options Options, class... Entries>
 constexpr std::size_t table_content_size() noexcept {
   constexpr std::size_t slots =
       Options.offset_slots > sizeof...(Entries) ? Options.offset_slots : sizeof...(Entries);
-  return layout::header_size + 4 * slots + (std::size_t{0} + ... + entry_size<Entries>::value);
+  return layout::header::size + 4 * slots + (std::size_t{0} + ... + entry_size<Entries>::value);
 }
 
 template <table_options Options, class... Entries>
@@ -1844,11 +1977,11 @@ class table_writer {
   template <class Memory>
   constexpr void write_memory(std::size_t at, const Memory& m) noexcept {
     put(at, Memory::type_id);
-    put(at + layout::carveout::da, m.da);
-    put(at + layout::carveout::pa, m.pa);
-    put(at + layout::carveout::len, m.len);
-    put(at + layout::carveout::flags, m.flags);
-    put_name(at + layout::carveout::name, m.name);
+    put(at + layout::carveout::da.offset, m.da);
+    put(at + layout::carveout::pa.offset, m.pa);
+    put(at + layout::carveout::len.offset, m.len);
+    put(at + layout::carveout::flags.offset, m.flags);
+    put_name(at + layout::carveout::name.offset, m.name);
   }
 
   constexpr void write(std::size_t at, std::uint32_t, const rsc::carveout& c) noexcept {
@@ -1859,34 +1992,35 @@ class table_writer {
   }
   constexpr void write(std::size_t at, std::uint32_t, const rsc::trace& t) noexcept {
     put(at, rsc::trace::type_id);
-    put(at + layout::trace::da, t.da);
-    put(at + layout::trace::len, t.len);
-    put_name(at + layout::trace::name, t.name);
+    put(at + layout::trace::da.offset, t.da);
+    put(at + layout::trace::len.offset, t.len);
+    put_name(at + layout::trace::name.offset, t.name);
   }
   template <std::size_t NumVrings, std::size_t ConfigLen>
   constexpr void write(std::size_t at, std::uint32_t index,
                        const rsc::vdev_with<NumVrings, ConfigLen>& v) noexcept {
     put(at, rsc::vdev_with<NumVrings, ConfigLen>::type_id);
-    put(at + layout::vdev::id, v.fields.id);
-    put(at + layout::vdev::notifyid, v.fields.notifyid);
-    put(at + layout::vdev::dfeatures, v.fields.dfeatures);
-    put(at + layout::vdev::gfeatures, v.fields.gfeatures);
-    put(at + layout::vdev::config_len, static_cast<std::uint32_t>(ConfigLen));
-    put_u8(at + layout::vdev::status, v.fields.status);
-    put_u8(at + layout::vdev::num_of_vrings, static_cast<std::uint8_t>(NumVrings));
+    put(at + layout::vdev::id.offset, v.fields.id);
+    put(at + layout::vdev::notifyid.offset, v.fields.notifyid);
+    put(at + layout::vdev::dfeatures.offset, v.fields.dfeatures);
+    put(at + layout::vdev::gfeatures.offset, v.fields.gfeatures);
+    put(at + layout::vdev::config_len.offset, static_cast<std::uint32_t>(ConfigLen));
+    put_u8(at + layout::vdev::status.offset, v.fields.status);
+    put_u8(at + layout::vdev::num_of_vrings.offset, static_cast<std::uint8_t>(NumVrings));
     for (std::size_t k = 0; k < NumVrings; ++k) {
       const std::size_t r = at + layout::vdev::vrings + k * layout::vring::size;
       const rsc::vring& vr = v.vrings[k];
       if (vr.num == 0)
-        fail(description_fault::vring_num_0, errc::vring_invalid, r + layout::vring::num, index, 0);
+        fail(description_fault::vring_num_0, errc::vring_invalid, r + layout::vring::num.offset,
+             index, 0);
       else if (vr.align == 0)
-        fail(description_fault::vring_align_0, errc::vring_invalid, r + layout::vring::align, index,
-             0);
-      put(r + layout::vring::da, vr.da);
-      put(r + layout::vring::align, vr.align);
-      put(r + layout::vring::num, vr.num);
-      put(r + layout::vring::notifyid, vr.notifyid);
-      put(r + layout::vring::pa, vr.pa);
+        fail(description_fault::vring_align_0, errc::vring_invalid,
+             r + layout::vring::align.offset, index, 0);
+      put(r + layout::vring::da.offset, vr.da);
+      put(r + layout::vring::align.offset, vr.align);
+      put(r + layout::vring::num.offset, vr.num);
+      put(r + layout::vring::notifyid.offset, vr.notifyid);
+      put(r + layout::vring::pa.offset, vr.pa);
     }
     const std::size_t config_at = at + layout::vdev::vrings + NumVrings * layout::vring::size;
     for (std::size_t k = 0; k < ConfigLen; ++k) put_u8(config_at + k, v.config[k]);
@@ -1928,13 +2062,13 @@ constexpr auto build(const Entries&... entries) noexcept {
   table_writer out(mutable_byte_view(built.image.bytes, Options.order));
   constexpr std::size_t slots =
       Options.offset_slots > sizeof...(Entries) ? Options.offset_slots : sizeof...(Entries);
-  out.put(layout::ver, 1);
-  out.put(layout::num, static_cast<std::uint32_t>(sizeof...(Entries)));
-  [[maybe_unused]] std::size_t at = layout::header_size + 4 * slots;
+  out.put(layout::header::ver.offset, 1);
+  out.put(layout::header::num.offset, static_cast<std::uint32_t>(sizeof...(Entries)));
+  [[maybe_unused]] std::size_t at = layout::header::size + 4 * slots;
   [[maybe_unused]] std::uint32_t index = 0;
   (
       [&] {
-        out.put(layout::offsets + 4 * std::size_t{index}, static_cast<std::uint32_t>(at));
+        out.put(layout::header::offsets + 4 * std::size_t{index}, static_cast<std::uint32_t>(at));
         out.write(at, index, entries);
         at += Entries::size;
         ++index;
@@ -3027,7 +3161,8 @@ class resource_set {
     if (used_slots() == max_resources) return no_room(t);
     const auto buffer = platform.da_to_va(t.da(), t.len());
     if (buffer.size() < t.len() || (t.len() != 0 && buffer.empty()))
-      return error{errc::trace_not_mapped, t.offset() + layout::trace::da, t.index(), t.da()};
+      return error{errc::trace_not_mapped, t.offset() + layout::trace::da.offset, t.index(),
+                   t.da()};
     traces_[trace_count_++] = {t.index(), buffer.first(t.len())};
     return {};
   }
@@ -3041,10 +3176,11 @@ class resource_set {
       const std::uint64_t bytes = round_up(vring_size(vring.num(), vring.align()),
                                            page_size_of<Platform>());
       if (bytes > 0xFFFFFFFFu)
-        return error{errc::out_of_memory, vring_at + layout::vring::num, v.index(), vring.num()};
+        return error{errc::out_of_memory, vring_at + layout::vring::num.offset, v.index(),
+                     vring.num()};
       const auto notifyid = notify_ids_.take();
       if (!notifyid)
-        return error{errc::out_of_memory, vring_at + layout::vring::notifyid, v.index(),
+        return error{errc::out_of_memory, vring_at + layout::vring::notifyid.offset, v.index(),
                      Limits::max_notify_ids};
       // Recorded before allocating, so that release() gives the id back if allocation fails.
       vring_record& record = vrings_[vring_count_++];
@@ -3054,7 +3190,7 @@ class resource_set {
       if (!region) {
         error e = region.error();
         e.entry = v.index();
-        e.offset = vring_at + layout::vring::da;
+        e.offset = vring_at + layout::vring::da.offset;
         return e;
       }
       record.region = *region;
@@ -3172,8 +3308,12 @@ class basic_table_snapshot {
     for (std::size_t i = detail::first_difference(live, bytes(), 0); i < size_;) {
       if (!clean) {
         clean = table<Deferred>();
-        for_each_host_field<const std::byte>(*clean, [&](std::size_t at, std::size_t len) {
-          if (count < fields.size()) fields[count] = {at, at + len};
+        for_each_host_field<const std::byte>(*clean, [&](const host_field& written) {
+          if (count > 0 && count <= fields.size() && fields[count - 1].end == written.offset) {
+            fields[count - 1].end = written.end();  // a carveout's da, pa and len: one run
+            return;
+          }
+          if (count < fields.size()) fields[count] = {written.offset, written.end()};
           ++count;
         });
       }
@@ -3233,8 +3373,8 @@ class basic_table_snapshot {
   template <class Deferred>
   static constexpr std::size_t host_field_end(const table_view& clean, std::size_t i) noexcept {
     std::size_t end = i;
-    for_each_host_field<const std::byte>(clean, [&](std::size_t at, std::size_t len) {
-      if (i >= at && i - at < len && at + len > end) end = at + len;
+    for_each_host_field<const std::byte>(clean, [&](const host_field& written) {
+      if (i >= written.offset && i < written.end() && written.end() > end) end = written.end();
     });
     return end;
   }
@@ -3563,7 +3703,7 @@ class processor {
   bool host_writes_anything() const noexcept {
     bool any = false;
     if (const auto t = cached_table())
-      for_each_host_field(*t, [&](std::size_t, std::size_t) { any = true; });
+      for_each_host_field(*t, [&](const host_field&) { any = true; });
     return any;
   }
 

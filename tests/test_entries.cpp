@@ -188,3 +188,88 @@ TEST_CASE("a mutable view reads as a read-only one", "[entries]") {
   const rproc::vdev_entry v = live[1].as<rproc::mutable_vdev_entry>().value();
   CHECK(v.num_of_vrings() == 2);
 }
+
+namespace {
+namespace L = rproc::layout;
+
+// Each holder of layout.hpp lists its fields in offset order, each beginning where the previous
+// one ends, and the last ending at the holder's size: no byte of the format is left out.
+template <class Holder>
+constexpr bool fields_tile(std::size_t size) {
+  std::size_t at = 0;
+  for (const rproc::field& f : Holder::fields) {
+    if (f.offset != at) return false;
+    at = f.end();
+  }
+  return at == size;
+}
+static_assert(fields_tile<L::header>(L::header::size));
+static_assert(fields_tile<L::carveout>(L::carveout::size));
+static_assert(fields_tile<L::devmem>(L::devmem::size));
+static_assert(fields_tile<L::trace>(L::trace::size));
+static_assert(fields_tile<L::vdev>(L::vdev::size));
+static_assert(fields_tile<L::vring>(L::vring::size));
+static_assert(L::vdev::vrings == L::vdev::size);
+
+// SPEC section 3 by hand: the fields a host writes, nothing else.
+template <class Holder>
+constexpr std::size_t host_field_count() {
+  std::size_t n = 0;
+  for (const rproc::field& f : Holder::fields) n += f.host_writes() ? 1 : 0;
+  return n;
+}
+static_assert(L::carveout::da.host_writes() && L::carveout::pa.host_writes() &&
+              L::carveout::len.host_writes() && host_field_count<L::carveout>() == 3);
+static_assert(host_field_count<L::devmem>() == 0 && host_field_count<L::trace>() == 0);
+static_assert(L::vdev::gfeatures.host_writes() && L::vdev::status.host_writes() &&
+              host_field_count<L::vdev>() == 2);
+static_assert(L::vring::da.host_writes() && L::vring::notifyid.host_writes() &&
+              host_field_count<L::vring>() == 2);
+static_assert(!L::vdev::notifyid.host_writes() && L::vdev::notifyid.writable());
+
+// A setter exists exactly where the field is writable and the view mutable.
+template <class View>
+concept sets_da = requires(View v) { v.set_da(1u); };
+template <class View>
+concept sets_pa_and_len = requires(View v) {
+  v.set_pa(1u);
+  v.set_len(1u);
+};
+template <class View>
+concept sets_vdev_fields = requires(View v, std::uint8_t status) {
+  v.set_notifyid(1u);
+  v.set_gfeatures(1u);
+  v.set_status(status);
+};
+template <class View>
+concept sets_vring_fields = requires(View v) {
+  v.set_da(1u);
+  v.set_notifyid(1u);
+  v.set_pa(1u);
+};
+static_assert(sets_da<rproc::mutable_carveout_entry> &&
+              sets_pa_and_len<rproc::mutable_carveout_entry>);
+static_assert(!sets_da<rproc::mutable_devmem_entry> &&
+              !sets_pa_and_len<rproc::mutable_devmem_entry>);
+static_assert(!sets_da<rproc::carveout_entry> && !sets_pa_and_len<rproc::carveout_entry>);
+static_assert(sets_vdev_fields<rproc::mutable_vdev_entry> && !sets_vdev_fields<rproc::vdev_entry>);
+static_assert(sets_vring_fields<rproc::mutable_vring_view> && !sets_da<rproc::vring_view>);
+}  // namespace
+
+TEST_CASE("get and set by field: set() refuses the firmware's fields", "[entries]") {
+  auto bytes = test::to_vector(table_bytes);
+  const auto before = bytes;
+  const auto vdev = rproc::parse_mutable_table(bytes).value()[1].as<rproc::mutable_vdev_entry>();
+  REQUIRE(vdev);
+  CHECK(vdev->get(L::vdev::dfeatures) == 1u);
+  CHECK(vdev->get(L::vdev::num_of_vrings) == 2u);
+  CHECK(vdev->get(L::vdev::reserved) == 0u);  // two bytes: neither a word nor a byte
+  CHECK_FALSE(vdev->set(L::vdev::dfeatures, 5));
+  CHECK_FALSE(vdev->set(L::vdev::num_of_vrings, 3));
+  CHECK(bytes == before);
+  CHECK(vdev->set(L::vdev::status, 0x0F));
+  CHECK(vdev->status() == 0x0F);
+  CHECK(bytes[88 + 24] == std::byte{0x0F});
+  CHECK(vdev->vring(1).set(L::vring::da, 0x10044000));
+  CHECK(vdev->vring(1).da() == 0x10044000u);
+}

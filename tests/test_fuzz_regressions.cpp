@@ -89,7 +89,7 @@ TEST_CASE("a failed detach leaves every byte as it was, the firmware's writes in
     const std::byte value = c[4];
     const auto vdev = rproc::parse_table(input).value()[0].as<rproc::vdev_entry>().value();
     const std::size_t vring0_da = vdev.offset() + rproc::layout::vdev::vrings;
-    CHECK((at == vdev.offset() + rproc::layout::vdev::gfeatures || at == vring0_da + 1));
+    CHECK((at == vdev.offset() + rproc::layout::vdev::gfeatures.offset || at == vring0_da + 1));
 
     // As the harness has it: the table in a block of its own, device memory at the fixed vrings.
     auto board = std::make_unique<board_t>();
@@ -140,9 +140,9 @@ TEST_CASE("a detach writes nothing outside the host's fields of a table the firm
   const auto table = rproc::parse_table(input).value();
   const auto trace = table[1].as<rproc::trace_entry>().value();
   const std::size_t fake = std::to_integer<std::size_t>(value);
-  CHECK(at == rproc::layout::offsets);
-  CHECK(fake == trace.offset() + rproc::layout::trace::name);
-  const std::size_t fake_status = fake + rproc::layout::vdev::status;
+  CHECK(at == rproc::layout::header::offsets);
+  CHECK(fake == trace.offset() + rproc::layout::trace::name.offset);
+  const std::size_t fake_status = fake + rproc::layout::vdev::status.offset;
   CHECK(input[fake_status] == std::byte{0x55});
 
   auto board = std::make_unique<board_t>();

@@ -195,7 +195,7 @@ template <table_options Options, class... Entries>
 constexpr std::size_t table_content_size() noexcept {
   constexpr std::size_t slots =
       Options.offset_slots > sizeof...(Entries) ? Options.offset_slots : sizeof...(Entries);
-  return layout::header_size + 4 * slots + (std::size_t{0} + ... + entry_size<Entries>::value);
+  return layout::header::size + 4 * slots + (std::size_t{0} + ... + entry_size<Entries>::value);
 }
 
 template <table_options Options, class... Entries>
@@ -225,11 +225,11 @@ class table_writer {
   template <class Memory>
   constexpr void write_memory(std::size_t at, const Memory& m) noexcept {
     put(at, Memory::type_id);
-    put(at + layout::carveout::da, m.da);
-    put(at + layout::carveout::pa, m.pa);
-    put(at + layout::carveout::len, m.len);
-    put(at + layout::carveout::flags, m.flags);
-    put_name(at + layout::carveout::name, m.name);
+    put(at + layout::carveout::da.offset, m.da);
+    put(at + layout::carveout::pa.offset, m.pa);
+    put(at + layout::carveout::len.offset, m.len);
+    put(at + layout::carveout::flags.offset, m.flags);
+    put_name(at + layout::carveout::name.offset, m.name);
   }
 
   constexpr void write(std::size_t at, std::uint32_t, const rsc::carveout& c) noexcept {
@@ -240,34 +240,35 @@ class table_writer {
   }
   constexpr void write(std::size_t at, std::uint32_t, const rsc::trace& t) noexcept {
     put(at, rsc::trace::type_id);
-    put(at + layout::trace::da, t.da);
-    put(at + layout::trace::len, t.len);
-    put_name(at + layout::trace::name, t.name);
+    put(at + layout::trace::da.offset, t.da);
+    put(at + layout::trace::len.offset, t.len);
+    put_name(at + layout::trace::name.offset, t.name);
   }
   template <std::size_t NumVrings, std::size_t ConfigLen>
   constexpr void write(std::size_t at, std::uint32_t index,
                        const rsc::vdev_with<NumVrings, ConfigLen>& v) noexcept {
     put(at, rsc::vdev_with<NumVrings, ConfigLen>::type_id);
-    put(at + layout::vdev::id, v.fields.id);
-    put(at + layout::vdev::notifyid, v.fields.notifyid);
-    put(at + layout::vdev::dfeatures, v.fields.dfeatures);
-    put(at + layout::vdev::gfeatures, v.fields.gfeatures);
-    put(at + layout::vdev::config_len, static_cast<std::uint32_t>(ConfigLen));
-    put_u8(at + layout::vdev::status, v.fields.status);
-    put_u8(at + layout::vdev::num_of_vrings, static_cast<std::uint8_t>(NumVrings));
+    put(at + layout::vdev::id.offset, v.fields.id);
+    put(at + layout::vdev::notifyid.offset, v.fields.notifyid);
+    put(at + layout::vdev::dfeatures.offset, v.fields.dfeatures);
+    put(at + layout::vdev::gfeatures.offset, v.fields.gfeatures);
+    put(at + layout::vdev::config_len.offset, static_cast<std::uint32_t>(ConfigLen));
+    put_u8(at + layout::vdev::status.offset, v.fields.status);
+    put_u8(at + layout::vdev::num_of_vrings.offset, static_cast<std::uint8_t>(NumVrings));
     for (std::size_t k = 0; k < NumVrings; ++k) {
       const std::size_t r = at + layout::vdev::vrings + k * layout::vring::size;
       const rsc::vring& vr = v.vrings[k];
       if (vr.num == 0)
-        fail(description_fault::vring_num_0, errc::vring_invalid, r + layout::vring::num, index, 0);
+        fail(description_fault::vring_num_0, errc::vring_invalid, r + layout::vring::num.offset,
+             index, 0);
       else if (vr.align == 0)
-        fail(description_fault::vring_align_0, errc::vring_invalid, r + layout::vring::align, index,
-             0);
-      put(r + layout::vring::da, vr.da);
-      put(r + layout::vring::align, vr.align);
-      put(r + layout::vring::num, vr.num);
-      put(r + layout::vring::notifyid, vr.notifyid);
-      put(r + layout::vring::pa, vr.pa);
+        fail(description_fault::vring_align_0, errc::vring_invalid,
+             r + layout::vring::align.offset, index, 0);
+      put(r + layout::vring::da.offset, vr.da);
+      put(r + layout::vring::align.offset, vr.align);
+      put(r + layout::vring::num.offset, vr.num);
+      put(r + layout::vring::notifyid.offset, vr.notifyid);
+      put(r + layout::vring::pa.offset, vr.pa);
     }
     const std::size_t config_at = at + layout::vdev::vrings + NumVrings * layout::vring::size;
     for (std::size_t k = 0; k < ConfigLen; ++k) put_u8(config_at + k, v.config[k]);
@@ -309,13 +310,13 @@ constexpr auto build(const Entries&... entries) noexcept {
   table_writer out(mutable_byte_view(built.image.bytes, Options.order));
   constexpr std::size_t slots =
       Options.offset_slots > sizeof...(Entries) ? Options.offset_slots : sizeof...(Entries);
-  out.put(layout::ver, 1);
-  out.put(layout::num, static_cast<std::uint32_t>(sizeof...(Entries)));
-  [[maybe_unused]] std::size_t at = layout::header_size + 4 * slots;
+  out.put(layout::header::ver.offset, 1);
+  out.put(layout::header::num.offset, static_cast<std::uint32_t>(sizeof...(Entries)));
+  [[maybe_unused]] std::size_t at = layout::header::size + 4 * slots;
   [[maybe_unused]] std::uint32_t index = 0;
   (
       [&] {
-        out.put(layout::offsets + 4 * std::size_t{index}, static_cast<std::uint32_t>(at));
+        out.put(layout::header::offsets + 4 * std::size_t{index}, static_cast<std::uint32_t>(at));
         out.write(at, index, entries);
         at += Entries::size;
         ++index;

@@ -312,7 +312,7 @@ class processor {
   bool host_writes_anything() const noexcept {
     bool any = false;
     if (const auto t = cached_table())
-      for_each_host_field(*t, [&](std::size_t, std::size_t) { any = true; });
+      for_each_host_field(*t, [&](const host_field&) { any = true; });
     return any;
   }
 

@@ -301,7 +301,8 @@ class resource_set {
     if (used_slots() == max_resources) return no_room(t);
     const auto buffer = platform.da_to_va(t.da(), t.len());
     if (buffer.size() < t.len() || (t.len() != 0 && buffer.empty()))
-      return error{errc::trace_not_mapped, t.offset() + layout::trace::da, t.index(), t.da()};
+      return error{errc::trace_not_mapped, t.offset() + layout::trace::da.offset, t.index(),
+                   t.da()};
     traces_[trace_count_++] = {t.index(), buffer.first(t.len())};
     return {};
   }
@@ -315,10 +316,11 @@ class resource_set {
       const std::uint64_t bytes = round_up(vring_size(vring.num(), vring.align()),
                                            page_size_of<Platform>());
       if (bytes > 0xFFFFFFFFu)
-        return error{errc::out_of_memory, vring_at + layout::vring::num, v.index(), vring.num()};
+        return error{errc::out_of_memory, vring_at + layout::vring::num.offset, v.index(),
+                     vring.num()};
       const auto notifyid = notify_ids_.take();
       if (!notifyid)
-        return error{errc::out_of_memory, vring_at + layout::vring::notifyid, v.index(),
+        return error{errc::out_of_memory, vring_at + layout::vring::notifyid.offset, v.index(),
                      Limits::max_notify_ids};
       // Recorded before allocating, so that release() gives the id back if allocation fails.
       vring_record& record = vrings_[vring_count_++];
@@ -328,7 +330,7 @@ class resource_set {
       if (!region) {
         error e = region.error();
         e.entry = v.index();
-        e.offset = vring_at + layout::vring::da;
+        e.offset = vring_at + layout::vring::da.offset;
         return e;
       }
       record.region = *region;

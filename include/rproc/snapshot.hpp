@@ -86,8 +86,12 @@ class basic_table_snapshot {
     for (std::size_t i = detail::first_difference(live, bytes(), 0); i < size_;) {
       if (!clean) {
         clean = table<Deferred>();
-        for_each_host_field<const std::byte>(*clean, [&](std::size_t at, std::size_t len) {
-          if (count < fields.size()) fields[count] = {at, at + len};
+        for_each_host_field<const std::byte>(*clean, [&](const host_field& written) {
+          if (count > 0 && count <= fields.size() && fields[count - 1].end == written.offset) {
+            fields[count - 1].end = written.end();  // a carveout's da, pa and len: one run
+            return;
+          }
+          if (count < fields.size()) fields[count] = {written.offset, written.end()};
           ++count;
         });
       }
@@ -147,8 +151,8 @@ class basic_table_snapshot {
   template <class Deferred>
   static constexpr std::size_t host_field_end(const table_view& clean, std::size_t i) noexcept {
     std::size_t end = i;
-    for_each_host_field<const std::byte>(clean, [&](std::size_t at, std::size_t len) {
-      if (i >= at && i - at < len && at + len > end) end = at + len;
+    for_each_host_field<const std::byte>(clean, [&](const host_field& written) {
+      if (i >= written.offset && i < written.end() && written.end() > end) end = written.end();
     });
     return end;
   }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <utility>
 
 #include "bytes.hpp"
 #include "entries.hpp"
@@ -98,7 +99,7 @@ class basic_table_view {
 
   constexpr basic_table_view() noexcept = default;
 
-  constexpr std::uint32_t ver() const noexcept { return word(layout::ver); }
+  constexpr std::uint32_t ver() const noexcept { return word(layout::header::ver.offset); }
   constexpr std::uint32_t num() const noexcept { return num_; }
   // All the bytes of the table as given (a table may fill only part of them: padding follows).
   constexpr basic_byte_view<Byte> bytes() const noexcept { return bytes_; }
@@ -113,7 +114,7 @@ class basic_table_view {
 
   // Entry i's byte offset from offset[i] (i < num()).
   constexpr std::uint32_t offset(std::uint32_t i) const noexcept {
-    return word(layout::offsets + std::size_t{i} * 4);
+    return word(layout::header::offsets + std::size_t{i} * 4);
   }
   // Entry i (i < num()).
   constexpr value_type operator[](std::uint32_t i) const noexcept {
@@ -174,74 +175,78 @@ constexpr result<basic_table_view<Byte>> validate_table(std::span<Byte> bytes,
   // Each size check is the making of a window of the size it needs: the reads inside a window of
   // known size then need no check of their own, and the compiler removes theirs.
   const std::size_t size = t.size();
-  const auto header = t.subview(0, layout::header_size);
+  const auto header = t.subview(0, layout::header::size);
   if (!header) return table_fault(errc::table_too_small, 0, size);
-  const std::uint32_t ver = *header->u32(layout::ver);
-  if (ver != 1) return table_fault(errc::unsupported_version, layout::ver, ver);
-  const std::uint32_t num = *header->u32(layout::num);
-  if (const std::uint32_t r = *header->u32(layout::reserved0); r != 0)
-    return table_fault(errc::header_reserved_nonzero, layout::reserved0, r);
-  if (const std::uint32_t r = *header->u32(layout::reserved1); r != 0)
-    return table_fault(errc::header_reserved_nonzero, layout::reserved1, r);
+  const std::uint32_t ver = *header->u32(layout::header::ver.offset);
+  if (ver != 1) return table_fault(errc::unsupported_version, layout::header::ver.offset, ver);
+  const std::uint32_t num = *header->u32(layout::header::num.offset);
+  if (const std::uint32_t r = *header->u32(layout::header::reserved0.offset); r != 0)
+    return table_fault(errc::header_reserved_nonzero, layout::header::reserved0.offset, r);
+  if (const std::uint32_t r = *header->u32(layout::header::reserved1.offset); r != 0)
+    return table_fault(errc::header_reserved_nonzero, layout::header::reserved1.offset, r);
   // Divided, not multiplied: 4 * num would wrap where size_t has 32 bits.
-  if (num > (size - layout::header_size) / 4)
-    return table_fault(errc::offsets_truncated, layout::num, num);
+  if (num > (size - layout::header::size) / 4)
+    return table_fault(errc::offsets_truncated, layout::header::num.offset, num);
   // The offset array, one slot at a time: each step's check is the loop's own condition.
   std::uint32_t i = 0;
-  for (auto slots = *t.subview(layout::offsets, std::size_t{num} * 4); slots.size() >= 4;
+  for (auto slots = *t.subview(layout::header::offsets, std::size_t{num} * 4); slots.size() >= 4;
        slots = *slots.subview(4), ++i) {
     const std::uint32_t at = *slots.u32(0);
     // From the entry's type word to the end of the table.
     const auto entry = t.subview(at);
     if (!entry || entry->size() < 4)
-      return entry_fault(errc::entry_offset_out_of_bounds, layout::offsets + std::size_t{i} * 4,
-                         i, at);
-    const std::uint32_t type = *entry->u32(layout::type);
+      return entry_fault(errc::entry_offset_out_of_bounds,
+                         layout::header::offsets + std::size_t{i} * 4, i, at);
+    const std::uint32_t type = *entry->u32(layout::type.offset);
     // On the type word itself, not on kind_of(type): one compare fewer per entry.
     switch (type) {
       case static_cast<std::uint32_t>(resource_type::carveout):
       case static_cast<std::uint32_t>(resource_type::devmem): {
         const auto fixed = entry->subview(0, layout::carveout::size);
         if (!fixed) return entry_fault(errc::entry_truncated, at, i, type);
-        if (const std::uint32_t r = *fixed->u32(layout::carveout::reserved); r != 0)
-          return entry_fault(errc::entry_reserved_nonzero, at + layout::carveout::reserved, i, r);
+        if (const std::uint32_t r = *fixed->u32(layout::carveout::reserved.offset); r != 0)
+          return entry_fault(errc::entry_reserved_nonzero, at + layout::carveout::reserved.offset,
+                             i, r);
         break;
       }
       case static_cast<std::uint32_t>(resource_type::trace): {
         const auto fixed = entry->subview(0, layout::trace::size);
         if (!fixed) return entry_fault(errc::entry_truncated, at, i, type);
-        if (const std::uint32_t r = *fixed->u32(layout::trace::reserved); r != 0)
-          return entry_fault(errc::entry_reserved_nonzero, at + layout::trace::reserved, i, r);
+        if (const std::uint32_t r = *fixed->u32(layout::trace::reserved.offset); r != 0)
+          return entry_fault(errc::entry_reserved_nonzero, at + layout::trace::reserved.offset, i,
+                             r);
         break;
       }
       case static_cast<std::uint32_t>(resource_type::vdev): {
         const auto fixed = entry->subview(0, layout::vdev::size);
         if (!fixed) return entry_fault(errc::entry_truncated, at, i, type);
-        const std::uint8_t nvrings = *fixed->u8(layout::vdev::num_of_vrings);
-        const std::uint32_t config_len = *fixed->u32(layout::vdev::config_len);
+        const std::uint8_t nvrings = *fixed->u8(layout::vdev::num_of_vrings.offset);
+        const std::uint32_t config_len = *fixed->u32(layout::vdev::config_len.offset);
         const std::size_t room = entry->size() - layout::vdev::size;  // after the fixed body
         const std::size_t vring_bytes = std::size_t{nvrings} * layout::vring::size;
         if (vring_bytes > room)
-          return entry_fault(errc::vdev_truncated, at + layout::vdev::num_of_vrings, i, nvrings);
+          return entry_fault(errc::vdev_truncated, at + layout::vdev::num_of_vrings.offset, i,
+                             nvrings);
         if (config_len > room - vring_bytes)
-          return entry_fault(errc::vdev_truncated, at + layout::vdev::config_len, i, config_len);
+          return entry_fault(errc::vdev_truncated, at + layout::vdev::config_len.offset, i,
+                             config_len);
         for (std::size_t k = 0; k < 2; ++k) {
-          const std::uint8_t r = *fixed->u8(layout::vdev::reserved + k);
+          const std::uint8_t r = *fixed->u8(layout::vdev::reserved.offset + k);
           if (r != 0)
-            return entry_fault(errc::entry_reserved_nonzero, at + layout::vdev::reserved + k, i,
-                               r);
+            return entry_fault(errc::entry_reserved_nonzero,
+                               at + layout::vdev::reserved.offset + k, i, r);
         }
         if (nvrings > layout::vdev::max_vrings)
-          return entry_fault(errc::vdev_too_many_vrings, at + layout::vdev::num_of_vrings, i,
+          return entry_fault(errc::vdev_too_many_vrings, at + layout::vdev::num_of_vrings.offset, i,
                              nvrings);
         std::size_t v = at + layout::vdev::vrings;  // the vring's offset in the table
         for (auto vrings = *entry->subview(layout::vdev::vrings, vring_bytes);
              vrings.size() >= layout::vring::size;
              vrings = *vrings.subview(layout::vring::size), v += layout::vring::size) {
-          if (const std::uint32_t count = *vrings.u32(layout::vring::num); count == 0)
-            return entry_fault(errc::vring_invalid, v + layout::vring::num, i, count);
-          if (const std::uint32_t align = *vrings.u32(layout::vring::align); align == 0)
-            return entry_fault(errc::vring_invalid, v + layout::vring::align, i, align);
+          if (const std::uint32_t count = *vrings.u32(layout::vring::num.offset); count == 0)
+            return entry_fault(errc::vring_invalid, v + layout::vring::num.offset, i, count);
+          if (const std::uint32_t align = *vrings.u32(layout::vring::align.offset); align == 0)
+            return entry_fault(errc::vring_invalid, v + layout::vring::align.offset, i, align);
         }
         break;
       }
@@ -293,22 +298,50 @@ constexpr result<mutable_table_view> parse_mutable_table(std::span<std::byte> by
   return parse_table_bytes(basic_byte_view<byte_type>(bytes, order), options);
 }
 
-// Calls f(offset, length) for each field a host writes into entry `entry` of a live table
-// (SPEC section 3): a carveout's da, pa and len; a vdev's gfeatures and status, and each of its
-// vrings' da and notifyid.
+// A field a host writes into a live table (SPEC section 3), where it lies: its offset in the
+// table, its description in layout.hpp, and for a vring's field, which vring of its vdev.
+struct host_field {
+  std::size_t offset = 0;
+  field what{};
+  std::optional<std::uint32_t> vring{};
+
+  constexpr std::size_t end() const noexcept { return offset + what.width; }
+};
+
+namespace detail {
+// Calls f(host_field) for each field of `Holder` (a struct of layout.hpp) that a host writes,
+// the holder's first byte lying at `at`; which fields is decided at compile time.
+template <class Holder, class F>
+constexpr void host_fields_of(std::size_t at, std::optional<std::uint32_t> vring, F& f) {
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ([&] {
+      if constexpr (Holder::fields[I].host_writes())
+        f(host_field{at + Holder::fields[I].offset, Holder::fields[I], vring});
+    }(), ...);
+  }(std::make_index_sequence<Holder::fields.size()>{});
+}
+}  // namespace detail
+
+// Calls f(host_field) for each field a host writes into entry `entry` of a live table, as
+// layout.hpp marks them: a carveout's da, pa and len; a vdev's vrings' da and notifyid, then its
+// gfeatures and status (last: the status is what publishes the rest).
 template <class Byte, class F>
 constexpr void for_each_host_field_of(const basic_resource_entry<Byte>& entry, F&& f) {
   const std::size_t at = entry.offset();
-  if (entry.kind() == entry_kind::carveout) {
-    f(at + layout::carveout::da, std::size_t{12});  // da, pa, len
-  } else if (const auto vdev = entry.template as<basic_vdev_entry<Byte>>()) {
-    f(at + layout::vdev::gfeatures, std::size_t{4});
-    f(at + layout::vdev::status, std::size_t{1});
-    for (std::size_t k = 0; k < vdev->num_of_vrings(); ++k) {
-      const std::size_t vring = at + layout::vdev::vrings + k * layout::vring::size;
-      f(vring + layout::vring::da, std::size_t{4});
-      f(vring + layout::vring::notifyid, std::size_t{4});
+  switch (entry.kind()) {
+    case entry_kind::carveout: detail::host_fields_of<layout::carveout>(at, std::nullopt, f); break;
+    case entry_kind::devmem: detail::host_fields_of<layout::devmem>(at, std::nullopt, f); break;
+    case entry_kind::trace: detail::host_fields_of<layout::trace>(at, std::nullopt, f); break;
+    case entry_kind::vdev: {
+      const std::uint32_t vrings = entry.template get<layout::vdev::num_of_vrings>();
+      for (std::uint32_t k = 0; k < vrings; ++k)
+        detail::host_fields_of<layout::vring>(
+            at + layout::vdev::vrings + std::size_t{k} * layout::vring::size, k, f);
+      detail::host_fields_of<layout::vdev>(at, std::nullopt, f);
+      break;
     }
+    case entry_kind::vendor:
+    case entry_kind::unknown: break;
   }
 }
 
@@ -326,14 +359,14 @@ namespace detail {
 // corpus is laid out so.
 template <class Byte>
 constexpr bool entries_in_sequence(const basic_table_view<Byte>& table) noexcept {
-  std::size_t free_from = layout::header_size + std::size_t{table.num()} * 4;
+  std::size_t free_from = layout::header::size + std::size_t{table.num()} * 4;
   for (const auto entry : table) {
     const std::size_t at = entry.offset();
     if (at < free_from) return false;
-    std::size_t reach = at + (entry.kind() == entry_kind::vdev ? layout::vdev::num_of_vrings + 1
-                                                               : layout::type + 4);
-    for_each_host_field_of(entry, [&](std::size_t field, std::size_t len) {
-      if (field + len > reach) reach = field + len;
+    std::size_t reach = at + (entry.kind() == entry_kind::vdev ? layout::vdev::num_of_vrings.end()
+                                                               : layout::type.end());
+    for_each_host_field_of(entry, [&](const host_field& written) {
+      if (written.end() > reach) reach = written.end();
     });
     free_from = reach;
   }
@@ -347,23 +380,24 @@ constexpr bool entries_in_sequence(const basic_table_view<Byte>& table) noexcept
 template <class Byte, class Deferred = void>
 constexpr result<void> check_host_fields(const basic_table_view<Byte>& table) noexcept {
   if (detail::entries_in_sequence(table)) return {};  // the common layout: nothing can overlap
-  const std::size_t header_end = layout::header_size + std::size_t{table.num()} * 4;
+  const std::size_t header_end = layout::header::size + std::size_t{table.num()} * 4;
   std::optional<error> fault;
   for (const auto entry : table) {
-    for_each_host_field_of(entry, [&](std::size_t at, std::size_t len) {
+    for_each_host_field_of(entry, [&](const host_field& written) {
       if (fault) return;
-      const auto overlaps = [&](std::size_t begin, std::size_t size) {
-        return at < begin + size && begin < at + len;
+      const auto overlaps = [&](std::size_t at, const field& shape) {
+        return written.offset < at + shape.end() && at + shape.offset < written.end();
       };
-      bool reshapes = overlaps(0, header_end);
+      bool reshapes = written.offset < header_end;
       for (const auto other : table) {
         const std::size_t o = other.offset();
-        reshapes = reshapes || overlaps(o + layout::type, 4);
+        reshapes = reshapes || overlaps(o, layout::type);
         if (other.kind() == entry_kind::vdev)
-          reshapes = reshapes || overlaps(o + layout::vdev::config_len, 4) ||
-                     overlaps(o + layout::vdev::num_of_vrings, 1);
+          reshapes = reshapes || overlaps(o, layout::vdev::config_len) ||
+                     overlaps(o, layout::vdev::num_of_vrings);
       }
-      if (reshapes) fault = error{errc::entries_overlap, at, entry.index(), at};
+      if (reshapes)
+        fault = error{errc::entries_overlap, written.offset, entry.index(), written.offset};
     });
   }
   if (fault) return *fault;
@@ -372,7 +406,7 @@ constexpr result<void> check_host_fields(const basic_table_view<Byte>& table) no
 
 template <class Byte>
 constexpr std::size_t basic_table_view<Byte>::used_bytes() const noexcept {
-  std::size_t end = layout::header_size + std::size_t{num_} * 4;
+  std::size_t end = layout::header::size + std::size_t{num_} * 4;
   for (const auto e : *this) {
     std::size_t length = 4;
     e.visit(overloaded{

@@ -50,30 +50,24 @@ std::vector<range> fixed_windows(const rproc::table_view& table) {
   return windows;
 }
 
-// The host's fields (SPEC section 3) that differ between the firmware's table and the live one.
+// The host's fields (SPEC section 3) that differ between the firmware's table and the live one,
+// in the order for_each_host_field gives them.
 std::vector<assigned_field> assignments(const rproc::table_view& before,
                                         const rproc::table_view& after) {
   std::vector<assigned_field> out;
-  const auto note = [&](std::uint32_t entry, std::string field, std::uint32_t from,
-                        std::uint32_t to) {
-    if (from != to) out.push_back({entry, std::move(field), to});
+  const auto value = [](const rproc::table_view& table, const rproc::host_field& f) {
+    const auto bytes = table.bytes();
+    return f.what.width == 1 ? bytes.u8(f.offset).value_or(0) : bytes.u32(f.offset).value_or(0);
   };
-  for (std::uint32_t i = 0; i < before.num() && i < after.num(); ++i) {
-    if (const auto c = before[i].as<rproc::carveout_entry>()) {
-      const auto n = *after[i].as<rproc::carveout_entry>();
-      note(i, "da", c->da(), n.da());
-      note(i, "pa", c->pa(), n.pa());
-      note(i, "len", c->len(), n.len());
-    } else if (const auto v = before[i].as<rproc::vdev_entry>()) {
-      const auto n = *after[i].as<rproc::vdev_entry>();
-      for (std::uint32_t k = 0; k < v->num_of_vrings(); ++k) {
-        note(i, fmt::format("vring[{}].da", k), v->vring(k).da(), n.vring(k).da());
-        note(i, fmt::format("vring[{}].notifyid", k), v->vring(k).notifyid(),
-             n.vring(k).notifyid());
-      }
-      note(i, "gfeatures", v->gfeatures(), n.gfeatures());
-      note(i, "status", v->status(), n.status());
-    }
+  for (const auto entry : before) {
+    rproc::for_each_host_field_of(entry, [&](const rproc::host_field& f) {
+      const std::uint32_t to = value(after, f);
+      if (value(before, f) == to) return;
+      out.push_back({entry.index(),
+                     f.vring ? fmt::format("vring[{}].{}", *f.vring, f.what.name)
+                             : std::string(f.what.name),
+                     to});
+    });
   }
   return out;
 }
