@@ -7,6 +7,7 @@
 // that copy (Linux before 5.13), re-attach reads the released vring address 0 as a fixed one.
 #include <rproc/fmt.hpp>
 #include <rproc/rproc.hpp>
+#include <rproc/sim.hpp>
 
 #include <fmt/core.h>
 

@@ -3,10 +3,11 @@
 // `cmake -P scripts/amalgamate.cmake`.
 #pragma once
 
-// The whole freestanding core of rproc in one include: the byte accessor, errors, the table and
-// its entries, the builder, the ELF reader, the lifecycle (platform concept, resources, clean
-// copy, typed handles and runtime machine), the simulated platform and the firmware side. None
-// of it needs a heap, exceptions or RTTI; the optional integrations (fmt.hpp) stay out.
+// The whole freestanding core of rproc in one include: the byte accessor, errors, the table's
+// layout and its entries, the builder, the ELF reader, the lifecycle (platform concept,
+// resources, clean copy, typed handles and runtime machine) and the firmware side. None of it
+// needs a heap, exceptions or RTTI; the optional integrations (fmt.hpp, ranges.hpp) and the
+// simulated platform for tests (sim.hpp) stay out.
 
 // rproc/bytes.hpp
 // The one accessor through which rproc reads and writes a resource table or a firmware image:
@@ -4122,438 +4123,6 @@ class machine {
 
 }  // namespace rproc
 
-// rproc/sim.hpp
-// A simulated remote processor, to test code that drives rproc without hardware: device memory
-// with an allocator, a firmware model that behaves like real rpmsg firmware, counters of every
-// operation, and fault injection (make the k-th operation fail).
-//
-// The firmware model: started by the host or by a "boot loader", it keeps its table in device
-// memory, asks FW_RSC_ADDR_ANY for its vrings, waits for DRIVER_OK before it uses them (checking
-// that the host gave every vring a real address), goes back to waiting when the status is reset
-// or the host detaches, and keeps running across a detach. Call run_firmware() to let it look
-// at its table (kick() does too).
-
-#include <array>
-#include <cstddef>
-#include <cstdint>
-#include <optional>
-#include <span>
-
-namespace rproc::sim {
-
-// What the simulated platform can do: each missing capability removes the operation, so the
-// lifecycle drops the transitions that need it.
-struct features {
-  bool can_start = true;
-  bool can_stop = true;
-  bool can_attach = true;
-  bool can_detach = true;
-  bool maps_devmem = true;
-  bool attach_on_recovery = false;
-  bool table_optional = false;
-};
-
-// Device memory beside the pool: where fixed carveouts, trace buffers or a table may lie.
-// Without backing bytes, it can be allocated but not read or written by the host.
-struct window {
-  std::uint64_t da = 0;
-  std::size_t len = 0;
-  std::span<std::byte> backing{};
-  bool allocatable = true;
-};
-
-struct counters {
-  std::uint64_t operations = 0;  // failable operations, the ones fault injection counts
-  std::uint64_t faults_injected = 0;
-  std::uint64_t allocations = 0, releases = 0;
-  std::uint64_t devmem_maps = 0, devmem_unmaps = 0;
-  std::uint64_t starts = 0, stops = 0, attaches = 0, detaches = 0;
-  std::uint64_t prepares = 0, unprepares = 0, kicks = 0, translations = 0, vendor_entries = 0;
-  std::size_t outstanding_allocations = 0;
-  std::size_t outstanding_bytes = 0;
-  std::size_t outstanding_devmem = 0;
-};
-
-enum class firmware_phase : std::uint8_t { off, waiting, connected };
-
-struct vring_seen {
-  std::uint32_t da = 0;
-  std::uint32_t notifyid = 0;
-};
-
-// What the firmware model has done and seen.
-struct firmware_record {
-  firmware_phase phase = firmware_phase::off;
-  std::uint64_t boot_address = 0;
-  std::uint32_t connections = 0;   // times it saw DRIVER_OK with every vring at a real address
-  std::uint32_t refused = 0;       // times it saw DRIVER_OK with a vring it could not use
-  std::uint32_t resets = 0;        // times it saw its status reset while connected
-  std::uint32_t detach_notices = 0;
-  std::uint32_t attaches_seen = 0;
-  std::uint32_t pristine_at_attach = 0;  // attaches that found the table as the firmware wrote it
-  std::array<vring_seen, 2> last_vrings{};
-  std::uint32_t last_vring_count = 0;
-};
-
-// Device memory: a pool at pool_base from which the host allocates (carveouts, vrings), the
-// firmware's own RAM at firmware_ram_base (where images load and tables live; only fixed
-// addresses are allocated there), and up to 8 windows added by the user.
-template <features Features = features{}, std::size_t PoolSize = 256 * 1024,
-          std::size_t FirmwareRamSize = 64 * 1024>
-class basic_platform {
- public:
-  static constexpr std::uint32_t pool_base = 0x10000000u;
-  static constexpr std::uint32_t firmware_ram_base = 0x20000000u;
-  static constexpr std::size_t page_size = 4096;
-  static constexpr bool attach_on_recovery = Features.attach_on_recovery;
-  static constexpr bool table_optional = Features.table_optional;
-  static constexpr std::size_t max_allocations = 64;
-  static constexpr std::size_t max_windows = 8;
-  static constexpr std::size_t max_table_size = 4096;
-
-  basic_platform() = default;
-  basic_platform(const basic_platform&) = delete;
-  basic_platform& operator=(const basic_platform&) = delete;
-
-  // ---- set-up and observation (not platform operations) ----
-
-  const counters& stats() const noexcept { return counters_; }
-  const firmware_record& firmware() const noexcept { return firmware_; }
-  bool is_running() const noexcept { return running_; }
-
-  // The n-th failable operation from now fails (n = 1: the next one); 0 cancels.
-  void fail_operation(std::uint64_t n) noexcept {
-    fail_at_ = n == 0 ? 0 : counters_.operations + n;
-  }
-
-  bool add_window(const window& w) noexcept {
-    if (window_count_ == max_windows || w.len == 0) return false;
-    if (!w.backing.empty() && w.backing.size() < w.len) return false;
-    windows_[window_count_++] = w;
-    return true;
-  }
-
-  // A boot loader started the firmware: its table is at `table_da`, the core runs, and the host
-  // will find it detached.
-  result<void> boot_loader_start(std::span<const std::byte> table, std::uint64_t table_da,
-                                 endian order = endian::little,
-                                 std::uint64_t boot_address = 0) noexcept {
-    if (table.size() > max_table_size)
-      return error{errc::table_too_large, 0, std::nullopt, table.size()};
-    const auto at = translate(table_da, table.size());
-    if (at.size() < table.size() || table.empty())
-      return error{errc::table_not_mapped, 0, std::nullopt, table_da};
-    for (std::size_t i = 0; i < table.size(); ++i) at[i] = table[i];
-    set_firmware_table(table_da, table.size(), order);
-    running_ = true;
-    firmware_.phase = firmware_phase::waiting;
-    firmware_.boot_address = boot_address;
-    return {};
-  }
-
-  // Where the firmware keeps its table when the host boots it (the image's sh_addr); the bytes
-  // there when the core starts are the ones the firmware calls its own.
-  void set_firmware_table(std::uint64_t da, std::size_t size, endian order) noexcept {
-    table_da_ = da;
-    table_size_ = size < max_table_size ? size : max_table_size;
-    order_ = order;
-    remember_original();
-  }
-
-  // The firmware's table in device memory, as the firmware sees it.
-  std::span<std::byte> firmware_table() noexcept { return translate(table_da_, table_size_); }
-  // Whether it holds exactly the bytes the firmware wrote.
-  bool table_is_original() noexcept {
-    const auto live = firmware_table();
-    if (live.size() != table_size_ || table_size_ == 0) return false;
-    return detail::first_difference(live, original_, 0) == table_size_;
-  }
-  // The firmware changes its own table (to test what the host does about it).
-  void firmware_writes(std::size_t offset, std::byte value) noexcept {
-    const auto live = firmware_table();
-    if (offset < live.size()) {
-      live[offset] = value;
-      original_[offset] = value;
-    }
-  }
-
-  // What the platform answers for vendor entries (128..512); without a handler, ignored.
-  using vendor_handler = vendor_outcome (*)(const vendor_entry&);
-  void on_vendor_entry(vendor_handler handler) noexcept { vendor_handler_ = handler; }
-
-  // Lets the firmware look at its table and react.
-  void run_firmware() noexcept {
-    if (!running_ || firmware_.phase == firmware_phase::off || table_size_ == 0) return;
-    const auto parsed = parse_table<basic_platform>(firmware_table(), order_);
-    if (!parsed) return;
-    for (const auto entry : *parsed) {
-      const auto vdev = entry.template as<vdev_entry>();
-      if (!vdev) continue;
-      if (vdev->status() == 0 && firmware_.phase == firmware_phase::connected) {
-        firmware_.phase = firmware_phase::waiting;
-        ++firmware_.resets;
-      }
-      if ((vdev->status() & virtio::status_driver_ok) == 0 ||
-          firmware_.phase == firmware_phase::connected)
-        continue;
-      bool usable = true;
-      firmware_.last_vring_count = 0;
-      for (const auto vring : vdev->vrings()) {
-        const std::uint64_t bytes = vring_size(vring.num(), vring.align());
-        usable = usable && vring.da() != fw_rsc_addr_any &&
-                 translate(vring.da(), static_cast<std::size_t>(bytes)).size() == bytes;
-        if (firmware_.last_vring_count < 2)
-          firmware_.last_vrings[firmware_.last_vring_count++] = {vring.da(), vring.notifyid()};
-      }
-      if (usable) {
-        firmware_.phase = firmware_phase::connected;
-        ++firmware_.connections;
-      } else {
-        ++firmware_.refused;
-      }
-      break;  // the model serves the first vdev, as rpmsg firmware does
-    }
-  }
-
-  // ---- the platform operations ----
-
-  std::span<std::byte> da_to_va(std::uint64_t da, std::size_t len) noexcept {
-    ++counters_.translations;
-    if (inject()) return {};
-    return translate(da, len);
-  }
-
-  result<memory_region> allocate(const allocation_request& request) noexcept {
-    if (inject()) return error{errc::out_of_memory, 0, std::nullopt, request.len};
-    if (allocation_count_ == max_allocations || request.len == 0)
-      return error{errc::out_of_memory, 0, std::nullopt, request.len};
-    std::optional<std::uint64_t> da;
-    if (request.da != fw_rsc_addr_any) {
-      // A fixed address is honoured or refused; the board has no IOMMU to remap it.
-      if (!fits_fixed(request.da, request.len))
-        return error{errc::address_unavailable, 0, std::nullopt, request.da};
-      da = request.da;
-    } else {
-      da = first_fit(request.len, request.align > page_size ? request.align : page_size);
-    }
-    if (!da) return error{errc::out_of_memory, 0, std::nullopt, request.len};
-    allocations_[allocation_count_++] = {*da, request.len};
-    ++counters_.allocations;
-    ++counters_.outstanding_allocations;
-    counters_.outstanding_bytes += request.len;
-    const auto da32 = static_cast<std::uint32_t>(*da);
-    return memory_region{da32, request.pa == fw_rsc_addr_any ? da32 : request.pa, request.len,
-                         translate(*da, request.len)};
-  }
-
-  void release(const memory_region& region) noexcept {
-    for (std::size_t i = 0; i < allocation_count_; ++i) {
-      if (allocations_[i].da != region.da || allocations_[i].len != region.len) continue;
-      allocations_[i] = allocations_[--allocation_count_];
-      ++counters_.releases;
-      --counters_.outstanding_allocations;
-      counters_.outstanding_bytes -= region.len;
-      return;
-    }
-  }
-
-  result<void> map_devmem(const devmem_request& request) noexcept
-    requires(Features.maps_devmem)
-  {
-    if (inject()) return failure();
-    ++counters_.devmem_maps;
-    ++counters_.outstanding_devmem;
-    (void)request;
-    return {};
-  }
-  void unmap_devmem(const devmem_request&) noexcept
-    requires(Features.maps_devmem)
-  {
-    ++counters_.devmem_unmaps;
-    --counters_.outstanding_devmem;
-  }
-
-  result<void> prepare() noexcept {
-    if (inject()) return failure();
-    ++counters_.prepares;
-    return {};
-  }
-  void unprepare() noexcept { ++counters_.unprepares; }
-
-  result<void> start(std::uint64_t boot_address) noexcept
-    requires(Features.can_start)
-  {
-    if (inject()) return failure();
-    ++counters_.starts;
-    remember_original();
-    running_ = true;
-    firmware_.phase = firmware_phase::waiting;
-    firmware_.boot_address = boot_address;
-    return {};
-  }
-
-  result<void> stop() noexcept
-    requires(Features.can_stop)
-  {
-    if (inject()) return failure();
-    ++counters_.stops;
-    running_ = false;
-    firmware_.phase = firmware_phase::off;
-    return {};
-  }
-
-  result<table_location> loaded_table() noexcept
-    requires(Features.can_attach)
-  {
-    if (inject()) return error{errc::platform_failure, 0, std::nullopt, 0};
-    if (!running_ || table_size_ == 0) return error{errc::no_resource_table, 0, std::nullopt, 0};
-    ++firmware_.attaches_seen;
-    if (table_is_original()) ++firmware_.pristine_at_attach;
-    return table_location{firmware_table(), order_};
-  }
-
-  result<void> attach() noexcept
-    requires(Features.can_attach)
-  {
-    if (inject()) return failure();
-    ++counters_.attaches;
-    return {};
-  }
-
-  result<void> detach() noexcept
-    requires(Features.can_detach && Features.can_attach)
-  {
-    if (inject()) return failure();
-    ++counters_.detaches;
-    ++firmware_.detach_notices;
-    // Told of the detach, the firmware waits for the next attach, as after the boot loader.
-    firmware_.phase = firmware_phase::waiting;
-    return {};
-  }
-
-  vendor_outcome handle_vendor(const vendor_entry& entry) noexcept {
-    ++counters_.vendor_entries;
-    return vendor_handler_ == nullptr ? vendor_outcome::ignored : vendor_handler_(entry);
-  }
-
-  result<void> kick(std::uint32_t) noexcept {
-    if (inject()) return failure();
-    ++counters_.kicks;
-    run_firmware();
-    return {};
-  }
-
- private:
-  struct allocation {
-    std::uint64_t da = 0;
-    std::size_t len = 0;
-  };
-
-  bool inject() noexcept {
-    ++counters_.operations;
-    if (fail_at_ == 0 || counters_.operations != fail_at_) return false;
-    ++counters_.faults_injected;
-    fail_at_ = 0;
-    return true;
-  }
-  static constexpr error failure() noexcept { return {errc::platform_failure, 0, std::nullopt, 0}; }
-
-  static constexpr bool inside(std::uint64_t base, std::size_t size, std::uint64_t da,
-                               std::size_t len) noexcept {
-    return da >= base && da - base <= size && len <= size - (da - base);
-  }
-
-  std::span<std::byte> translate(std::uint64_t da, std::size_t len) noexcept {
-    if (inside(pool_base, PoolSize, da, len))
-      return std::span(pool_).subspan(static_cast<std::size_t>(da - pool_base), len);
-    if (inside(firmware_ram_base, FirmwareRamSize, da, len))
-      return std::span(firmware_ram_).subspan(static_cast<std::size_t>(da - firmware_ram_base), len);
-    for (std::size_t i = 0; i < window_count_; ++i) {
-      const window& w = windows_[i];
-      if (!w.backing.empty() && inside(w.da, w.len, da, len))
-        return w.backing.subspan(static_cast<std::size_t>(da - w.da), len);
-    }
-    return {};
-  }
-
-  bool overlaps_allocation(std::uint64_t da, std::size_t len) const noexcept {
-    for (std::size_t i = 0; i < allocation_count_; ++i) {
-      const allocation& a = allocations_[i];
-      if (da < a.da + a.len && a.da < da + len) return true;
-    }
-    return false;
-  }
-
-  bool fits_fixed(std::uint64_t da, std::size_t len) const noexcept {
-    bool in_memory =
-        inside(pool_base, PoolSize, da, len) || inside(firmware_ram_base, FirmwareRamSize, da, len);
-    for (std::size_t i = 0; i < window_count_ && !in_memory; ++i)
-      in_memory = windows_[i].allocatable && inside(windows_[i].da, windows_[i].len, da, len);
-    return in_memory && !overlaps_allocation(da, len);
-  }
-
-  std::optional<std::uint64_t> first_fit(std::size_t len, std::size_t align) const noexcept {
-    for (std::uint64_t da = pool_base; inside(pool_base, PoolSize, da, len);
-         da += align) {
-      if (!overlaps_allocation(da, len)) return da;
-    }
-    return std::nullopt;
-  }
-
-  void remember_original() noexcept {
-    const auto live = firmware_table();
-    for (std::size_t i = 0; i < live.size() && i < original_.size(); ++i) original_[i] = live[i];
-  }
-
-  std::array<std::byte, PoolSize> pool_{};
-  std::array<std::byte, FirmwareRamSize> firmware_ram_{};
-  std::array<window, max_windows> windows_{};
-  std::size_t window_count_ = 0;
-  std::array<allocation, max_allocations> allocations_{};
-  std::size_t allocation_count_ = 0;
-  counters counters_{};
-  std::uint64_t fail_at_ = 0;
-  bool running_ = false;
-  std::uint64_t table_da_ = 0;
-  std::size_t table_size_ = 0;
-  endian order_ = endian::little;
-  std::array<std::byte, max_table_size> original_{};
-  firmware_record firmware_{};
-  vendor_handler vendor_handler_ = nullptr;
-};
-
-using platform = basic_platform<>;
-
-// Device memory a table fixes, which a board needs for the table to attach: a trace buffer (the
-// host must reach its bytes), or a carveout or vring at a fixed address (the host must allocate
-// exactly there; a vring spans its split-ring size rounded up to whole pages).
-struct fixed_range {
-  std::uint64_t da = 0;
-  std::uint64_t len = 0;
-  bool is_trace = false;
-};
-
-// Calls f(fixed_range) for each, in entry order, so that a test can give its board windows over
-// them (add_window), merged as its board allows.
-template <class Byte, class F>
-constexpr void for_each_fixed_range(const basic_table_view<Byte>& table, F&& f) {
-  for (const auto entry : table) {
-    if (const auto c = entry.template as<basic_carveout_entry<Byte>>()) {
-      if (c->da() != fw_rsc_addr_any && c->len() != 0) f(fixed_range{c->da(), c->len(), false});
-    } else if (const auto t = entry.template as<basic_trace_entry<Byte>>()) {
-      if (t->len() != 0) f(fixed_range{t->da(), t->len(), true});
-    } else if (const auto v = entry.template as<basic_vdev_entry<Byte>>()) {
-      for (const auto vring : v->vrings())
-        if (vring.da() != fw_rsc_addr_any)
-          f(fixed_range{vring.da(),
-                        round_up(vring_size(vring.num(), vring.align()), platform::page_size),
-                        false});
-    }
-  }
-}
-
-}  // namespace rproc::sim
-
 // rproc/firmware.hpp
 // The firmware side: beside its table (builder.hpp), a firmware waits until the host's virtio
 // driver has brought its vdev up (DRIVER_OK), reads the vring addresses and notify ids the host
@@ -4583,33 +4152,61 @@ namespace rproc::firmware {
 // be hoisted out of a polling loop (or folded into the table's constinit initial bytes) and the
 // firmware would never see DRIVER_OK. Each read() therefore copies every byte through a volatile
 // load, which the compiler must perform, in order, every time; then parse_table and the entry
-// views read the copy like any other table. The copy costs Size bytes of RAM.
+// views read the copy like any other table.
 //
-// Order is the table's byte order, the firmware's own: known at compile time, so that only the
-// validator of that order is linked in.
-template <std::size_t Size, endian Order = endian::native>
+// Size and Order are the table's size and byte order, the firmware's own: known at compile time,
+// so that only the validator of that order is linked in, and the copy (Size bytes of RAM) is a
+// member. Where both are known only at run time (std::dynamic_extent and rproc::dynamic_endian:
+// a simulated remote, a firmware that finds its table at run time), the caller gives the buffer
+// of the copy.
+template <std::size_t Size, auto Order = endian::native>
 class shared_table {
  public:
-  explicit shared_table(std::span<std::byte, Size> live) noexcept : live_(live.data()) {}
+  static constexpr bool known_at_run_time = Size == std::dynamic_extent;
+  static_assert(known_at_run_time ==
+                    std::is_same_v<std::remove_cv_t<decltype(Order)>, dynamic_endian_t>,
+                "rproc: a shared table's size and byte order are both known at compile time "
+                "(Size, an rproc::endian), or both at run time (std::dynamic_extent, "
+                "rproc::dynamic_endian)");
+
+  explicit shared_table(std::span<std::byte, Size> live) noexcept
+    requires(!known_at_run_time)
+      : live_(live.data()) {}
   explicit shared_table(table_image<Size>& live) noexcept
+    requires(!known_at_run_time)
       : shared_table(std::span<std::byte, Size>(live.bytes)) {}
+  // `copy` holds at least live.size() bytes (a shorter one reads only its length of the table).
+  shared_table(std::span<std::byte> live, endian order, std::span<std::byte> copy) noexcept
+    requires(known_at_run_time)
+      : live_(live.data()), copy_(copy.first(live.size() < copy.size() ? live.size() : copy.size())),
+        order_(order) {}
 
   // Copies the live table now and validates the copy; the view lives until the next read().
   result<table_view> read() noexcept {
-    for (std::size_t i = 0; i < Size; ++i) copy_.bytes[i] = live_[i];
+    const std::span<std::byte, Size> copy = copy_bytes();
+    for (std::size_t i = 0; i < copy.size(); ++i) copy[i] = live_[i];
     // The host writes the vrings before it sets DRIVER_OK: this keeps the loads of the next
     // read() after those of this one, also on a core that reorders loads (a dmb on Arm).
     __atomic_thread_fence(__ATOMIC_ACQUIRE);  // <atomic> costs every includer ~0.3 s
-    return parse_table(copy_.bytes, Order);
+    return parse_table(copy, order());
   }
 
   // The bytes of the last read().
-  std::span<const std::byte, Size> copy() const noexcept { return copy_.bytes; }
-  static constexpr endian order() noexcept { return Order; }
+  std::span<const std::byte, Size> copy() const noexcept {
+    if constexpr (known_at_run_time) return copy_;
+    else return copy_.bytes;
+  }
+  constexpr endian order() const noexcept { return order_.value(); }
 
  private:
+  std::span<std::byte, Size> copy_bytes() noexcept {
+    if constexpr (known_at_run_time) return copy_;
+    else return copy_.bytes;
+  }
+
   const volatile std::byte* live_;
-  table_image<Size> copy_{};
+  std::conditional_t<known_at_run_time, std::span<std::byte>, table_image<Size>> copy_{};
+  [[no_unique_address]] detail::order_holder<Order> order_{};
 };
 
 // What the host gave one vring, read from the live table.
@@ -4694,20 +4291,33 @@ constexpr host_assignment read_assignment(const basic_vdev_entry<Byte>& vdev) no
 // between two polls) gives `detached`, and the link waits for the next attach. A detach and a
 // later attach with the same vring addresses, both between two polls, leave no trace in the
 // table: the platform's detach notification (detach_notified) is what tells that case.
-template <std::size_t Size, endian Order = endian::native>
+template <std::size_t Size, auto Order = endian::native>
 class vdev_link {
  public:
+  static constexpr bool known_at_run_time = Size == std::dynamic_extent;
+
   // `live`: the table in memory the host writes; `original`: the bytes the firmware was built
   // with, to recognise the host's restore at detach (optional).
   vdev_link(std::span<std::byte, Size> live, std::span<const std::byte, Size> original,
             link_options options = {}) noexcept
+    requires(!known_at_run_time)
       : table_(live), original_(original.data()), vdev_index_(options.vdev) {}
   vdev_link(table_image<Size>& live, const table_image<Size>& original,
             link_options options = {}) noexcept
+    requires(!known_at_run_time)
       : vdev_link(std::span<std::byte, Size>(live.bytes),
                   std::span<const std::byte, Size>(original.bytes), options) {}
   explicit vdev_link(table_image<Size>& live, link_options options = {}) noexcept
+    requires(!known_at_run_time)
       : table_(live), vdev_index_(options.vdev) {}
+  // A table whose size and byte order are known at run time (shared_table): `copy` as large as
+  // `live`, `original` the firmware's own bytes (or empty).
+  vdev_link(std::span<std::byte> live, endian order, std::span<std::byte> copy,
+            std::span<const std::byte> original, link_options options = {}) noexcept
+    requires(known_at_run_time)
+      : table_(live, order, copy),
+        original_(original.size() >= live.size() ? original.data() : nullptr),
+        vdev_index_(options.vdev) {}
 
   bool attached() const noexcept { return attached_; }
   // What the host assigned, read once DRIVER_OK was seen; meaningful while attached().
@@ -4783,7 +4393,7 @@ class vdev_link {
   bool pristine() const noexcept {
     if (original_ == nullptr) return false;
     const auto copy = table_.copy();
-    for (std::size_t i = 0; i < Size; ++i)
+    for (std::size_t i = 0; i < copy.size(); ++i)
       if (copy[i] != original_[i]) return false;
     return true;
   }

@@ -327,6 +327,31 @@ TEST_CASE("a big-endian table is read in its own byte order") {
   CHECK(link.assignment().vrings[1].notifyid == 1);
 }
 
+TEST_CASE("a table whose size and byte order are known at run time", "[firmware]") {
+  // As a simulated remote holds it: somewhere in a larger memory, its order a run-time value.
+  constexpr auto big = firmware_table<rproc::endian::big>();
+  std::array<std::byte, 512> memory{};
+  std::copy(big.begin(), big.end(), memory.begin() + 100);
+  const std::span<std::byte> live = std::span(memory).subspan(100, big.size());
+  std::array<std::byte, 256> copy{};
+  using run_time_link = fw::vdev_link<std::dynamic_extent, rproc::dynamic_endian>;
+  static_assert(run_time_link::known_at_run_time);
+  run_time_link link(live, rproc::endian::big, copy, big.bytes);
+  CHECK(link.poll() == link_event::none);
+  CHECK(link.table().copy().size() == big.size());  // the table's bytes, not the whole buffer
+  CHECK(link.table().order() == rproc::endian::big);
+
+  simulated_host host{live, 0x20100000, 0, rproc::endian::big};
+  host.attach();
+  REQUIRE(link.poll() == link_event::attached);
+  CHECK(link.assignment().vrings[0].da == 0x20100000);
+  CHECK(link.assignment().vrings[1].notifyid == 1);
+  std::copy(big.begin(), big.end(), live.begin());  // the host restores the table
+  CHECK(link.poll() == link_event::detached);
+  CHECK(memory[99] == std::byte{0});  // nothing outside the table was touched
+  CHECK(memory[100 + big.size()] == std::byte{0});
+}
+
 TEST_CASE("the helpers are constant expressions and the words are what the host wrote") {
   constexpr auto table = *rproc::parse_table(original.bytes);
   constexpr auto vdev = fw::find_vdev(table, 0);

@@ -131,7 +131,13 @@ TEST_CASE("seed scenario: attach, host writes, DRIVER_OK, detach, re-attach, 100
     board->run_firmware();
     CHECK(board->firmware().phase == rproc::sim::firmware_phase::connected);
     CHECK(board->firmware().connections == static_cast<std::uint32_t>(cycle + 1));
-    CHECK(board->firmware().last_vrings[0].da == live.vring_da[0]);
+    // The firmware side (vdev_link) read what the host wrote.
+    const auto& seen = board->firmware().assignment;
+    CHECK(seen.vrings[0].da == live.vring_da[0]);
+    CHECK(seen.vrings[1].da == live.vring_da[1]);
+    CHECK(seen.vrings[1].notifyid == 1u);
+    CHECK(seen.gfeatures == 1u);
+    CHECK(seen.status == 0x0F);
 
     auto detaching = std::move(attached).detach();
     REQUIRE(detaching.has_value());
@@ -147,6 +153,9 @@ TEST_CASE("seed scenario: attach, host writes, DRIVER_OK, detach, re-attach, 100
     CHECK(proc.resources().empty());
     CHECK(proc.resources().notify_ids_in_use() == 0);
     CHECK(board->firmware().detach_notices == static_cast<std::uint32_t>(cycle + 1));
+    // Told of it, the firmware stopped using its vrings and waits for the next attach.
+    CHECK(board->firmware().phase == rproc::sim::firmware_phase::waiting);
+    CHECK(board->firmware().disconnections == static_cast<std::uint32_t>(cycle + 1));
     // Linux's vring release marks land in the host's copy, not in the firmware's table.
     const auto cached = proc.cached_table().value();
     CHECK(cached[1].as<rproc::vdev_entry>()->vring(0).da() == 0u);

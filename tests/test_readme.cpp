@@ -3,6 +3,7 @@
 // (checked by tests/readme_snippets.cmake).
 #include <rproc/fmt.hpp>
 #include <rproc/rproc.hpp>
+#include <rproc/sim.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -33,33 +33,61 @@ namespace rproc::firmware {
 // be hoisted out of a polling loop (or folded into the table's constinit initial bytes) and the
 // firmware would never see DRIVER_OK. Each read() therefore copies every byte through a volatile
 // load, which the compiler must perform, in order, every time; then parse_table and the entry
-// views read the copy like any other table. The copy costs Size bytes of RAM.
+// views read the copy like any other table.
 //
-// Order is the table's byte order, the firmware's own: known at compile time, so that only the
-// validator of that order is linked in.
-template <std::size_t Size, endian Order = endian::native>
+// Size and Order are the table's size and byte order, the firmware's own: known at compile time,
+// so that only the validator of that order is linked in, and the copy (Size bytes of RAM) is a
+// member. Where both are known only at run time (std::dynamic_extent and rproc::dynamic_endian:
+// a simulated remote, a firmware that finds its table at run time), the caller gives the buffer
+// of the copy.
+template <std::size_t Size, auto Order = endian::native>
 class shared_table {
  public:
-  explicit shared_table(std::span<std::byte, Size> live) noexcept : live_(live.data()) {}
+  static constexpr bool known_at_run_time = Size == std::dynamic_extent;
+  static_assert(known_at_run_time ==
+                    std::is_same_v<std::remove_cv_t<decltype(Order)>, dynamic_endian_t>,
+                "rproc: a shared table's size and byte order are both known at compile time "
+                "(Size, an rproc::endian), or both at run time (std::dynamic_extent, "
+                "rproc::dynamic_endian)");
+
+  explicit shared_table(std::span<std::byte, Size> live) noexcept
+    requires(!known_at_run_time)
+      : live_(live.data()) {}
   explicit shared_table(table_image<Size>& live) noexcept
+    requires(!known_at_run_time)
       : shared_table(std::span<std::byte, Size>(live.bytes)) {}
+  // `copy` holds at least live.size() bytes (a shorter one reads only its length of the table).
+  shared_table(std::span<std::byte> live, endian order, std::span<std::byte> copy) noexcept
+    requires(known_at_run_time)
+      : live_(live.data()), copy_(copy.first(live.size() < copy.size() ? live.size() : copy.size())),
+        order_(order) {}
 
   // Copies the live table now and validates the copy; the view lives until the next read().
   result<table_view> read() noexcept {
-    for (std::size_t i = 0; i < Size; ++i) copy_.bytes[i] = live_[i];
+    const std::span<std::byte, Size> copy = copy_bytes();
+    for (std::size_t i = 0; i < copy.size(); ++i) copy[i] = live_[i];
     // The host writes the vrings before it sets DRIVER_OK: this keeps the loads of the next
     // read() after those of this one, also on a core that reorders loads (a dmb on Arm).
     __atomic_thread_fence(__ATOMIC_ACQUIRE);  // <atomic> costs every includer ~0.3 s
-    return parse_table(copy_.bytes, Order);
+    return parse_table(copy, order());
   }
 
   // The bytes of the last read().
-  std::span<const std::byte, Size> copy() const noexcept { return copy_.bytes; }
-  static constexpr endian order() noexcept { return Order; }
+  std::span<const std::byte, Size> copy() const noexcept {
+    if constexpr (known_at_run_time) return copy_;
+    else return copy_.bytes;
+  }
+  constexpr endian order() const noexcept { return order_.value(); }
 
  private:
+  std::span<std::byte, Size> copy_bytes() noexcept {
+    if constexpr (known_at_run_time) return copy_;
+    else return copy_.bytes;
+  }
+
   const volatile std::byte* live_;
-  table_image<Size> copy_{};
+  std::conditional_t<known_at_run_time, std::span<std::byte>, table_image<Size>> copy_{};
+  [[no_unique_address]] detail::order_holder<Order> order_{};
 };
 
 // What the host gave one vring, read from the live table.
@@ -144,20 +172,33 @@ constexpr host_assignment read_assignment(const basic_vdev_entry<Byte>& vdev) no
 // between two polls) gives `detached`, and the link waits for the next attach. A detach and a
 // later attach with the same vring addresses, both between two polls, leave no trace in the
 // table: the platform's detach notification (detach_notified) is what tells that case.
-template <std::size_t Size, endian Order = endian::native>
+template <std::size_t Size, auto Order = endian::native>
 class vdev_link {
  public:
+  static constexpr bool known_at_run_time = Size == std::dynamic_extent;
+
   // `live`: the table in memory the host writes; `original`: the bytes the firmware was built
   // with, to recognise the host's restore at detach (optional).
   vdev_link(std::span<std::byte, Size> live, std::span<const std::byte, Size> original,
             link_options options = {}) noexcept
+    requires(!known_at_run_time)
       : table_(live), original_(original.data()), vdev_index_(options.vdev) {}
   vdev_link(table_image<Size>& live, const table_image<Size>& original,
             link_options options = {}) noexcept
+    requires(!known_at_run_time)
       : vdev_link(std::span<std::byte, Size>(live.bytes),
                   std::span<const std::byte, Size>(original.bytes), options) {}
   explicit vdev_link(table_image<Size>& live, link_options options = {}) noexcept
+    requires(!known_at_run_time)
       : table_(live), vdev_index_(options.vdev) {}
+  // A table whose size and byte order are known at run time (shared_table): `copy` as large as
+  // `live`, `original` the firmware's own bytes (or empty).
+  vdev_link(std::span<std::byte> live, endian order, std::span<std::byte> copy,
+            std::span<const std::byte> original, link_options options = {}) noexcept
+    requires(known_at_run_time)
+      : table_(live, order, copy),
+        original_(original.size() >= live.size() ? original.data() : nullptr),
+        vdev_index_(options.vdev) {}
 
   bool attached() const noexcept { return attached_; }
   // What the host assigned, read once DRIVER_OK was seen; meaningful while attached().
@@ -233,7 +274,7 @@ class vdev_link {
   bool pristine() const noexcept {
     if (original_ == nullptr) return false;
     const auto copy = table_.copy();
-    for (std::size_t i = 0; i < Size; ++i)
+    for (std::size_t i = 0; i < copy.size(); ++i)
       if (copy[i] != original_[i]) return false;
     return true;
   }

@@ -1,7 +1,8 @@
-// The whole freestanding core of rproc in one include: the byte accessor, errors, the table and
-// its entries, the builder, the ELF reader, the lifecycle (platform concept, resources, clean
-// copy, typed handles and runtime machine), the simulated platform and the firmware side. None
-// of it needs a heap, exceptions or RTTI; the optional integrations (fmt.hpp) stay out.
+// The whole freestanding core of rproc in one include: the byte accessor, errors, the table's
+// layout and its entries, the builder, the ELF reader, the lifecycle (platform concept,
+// resources, clean copy, typed handles and runtime machine) and the firmware side. None of it
+// needs a heap, exceptions or RTTI; the optional integrations (fmt.hpp, ranges.hpp) and the
+// simulated platform for tests (sim.hpp) stay out.
 #pragma once
 
 #include "bytes.hpp"
@@ -14,5 +15,4 @@
 #include "resources.hpp"
 #include "snapshot.hpp"
 #include "lifecycle.hpp"
-#include "sim.hpp"
 #include "firmware.hpp"

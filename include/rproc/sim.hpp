@@ -1,12 +1,14 @@
 // A simulated remote processor, to test code that drives rproc without hardware: device memory
-// with an allocator, a firmware model that behaves like real rpmsg firmware, counters of every
-// operation, and fault injection (make the k-th operation fail).
+// with an allocator, the firmware side of rproc running on it, counters of every operation, and
+// fault injection (make the k-th operation fail). Not part of rproc/rproc.hpp: include it where
+// you test.
 //
-// The firmware model: started by the host or by a "boot loader", it keeps its table in device
-// memory, asks FW_RSC_ADDR_ANY for its vrings, waits for DRIVER_OK before it uses them (checking
-// that the host gave every vring a real address), goes back to waiting when the status is reset
-// or the host detaches, and keeps running across a detach. Call run_firmware() to let it look
-// at its table (kick() does too).
+// The firmware: started by the host or by a "boot loader", it keeps its table in device memory
+// and runs rproc::firmware::vdev_link on it (the first vdev, as rpmsg firmware serves): it waits
+// for DRIVER_OK, takes what the host assigned and checks that every vring lies in device memory
+// before it uses it, stops using the vrings when the host resets the vdev, restores the table or
+// tells it of a detach, and keeps running across a detach. Call run_firmware() to let it look at
+// its table (kick() does too); firmware() says what it did.
 #pragma once
 
 #include <array>
@@ -18,6 +20,7 @@
 #include "bytes.hpp"
 #include "entries.hpp"
 #include "error.hpp"
+#include "firmware.hpp"
 #include "platform.hpp"
 #include "resources.hpp"
 #include "table.hpp"
@@ -59,23 +62,17 @@ struct counters {
 
 enum class firmware_phase : std::uint8_t { off, waiting, connected };
 
-struct vring_seen {
-  std::uint32_t da = 0;
-  std::uint32_t notifyid = 0;
-};
-
-// What the firmware model has done and seen.
+// What the firmware has done and seen, from its vdev_link's events.
 struct firmware_record {
   firmware_phase phase = firmware_phase::off;
   std::uint64_t boot_address = 0;
-  std::uint32_t connections = 0;   // times it saw DRIVER_OK with every vring at a real address
-  std::uint32_t refused = 0;       // times it saw DRIVER_OK with a vring it could not use
-  std::uint32_t resets = 0;        // times it saw its status reset while connected
-  std::uint32_t detach_notices = 0;
-  std::uint32_t attaches_seen = 0;
-  std::uint32_t pristine_at_attach = 0;  // attaches that found the table as the firmware wrote it
-  std::array<vring_seen, 2> last_vrings{};
-  std::uint32_t last_vring_count = 0;
+  std::uint32_t connections = 0;     // link_event::attached with every vring in device memory
+  std::uint32_t refused = 0;         // link_event::attached with a vring it cannot reach
+  std::uint32_t disconnections = 0;  // times it stopped using its vrings (detached, or told)
+  std::uint32_t detach_notices = 0;  // the platform's detach() told it
+  std::uint32_t attaches_seen = 0;   // the host asked for its table (loaded_table)
+  std::uint32_t pristine_at_attach = 0;  // ... and found it as the firmware wrote it
+  firmware::host_assignment assignment{};  // what the host gave at the last link_event::attached
 };
 
 // Device memory: a pool at pool_base from which the host allocates (carveouts, vrings), the
@@ -128,9 +125,7 @@ class basic_platform {
       return error{errc::table_not_mapped, 0, std::nullopt, table_da};
     for (std::size_t i = 0; i < table.size(); ++i) at[i] = table[i];
     set_firmware_table(table_da, table.size(), order);
-    running_ = true;
-    firmware_.phase = firmware_phase::waiting;
-    firmware_.boot_address = boot_address;
+    boot_firmware(boot_address);
     return {};
   }
 
@@ -164,38 +159,26 @@ class basic_platform {
   using vendor_handler = vendor_outcome (*)(const vendor_entry&);
   void on_vendor_entry(vendor_handler handler) noexcept { vendor_handler_ = handler; }
 
-  // Lets the firmware look at its table and react.
+  // Lets the firmware look at its table once and react.
   void run_firmware() noexcept {
-    if (!running_ || firmware_.phase == firmware_phase::off || table_size_ == 0) return;
-    const auto parsed = parse_table<basic_platform>(firmware_table(), order_);
-    if (!parsed) return;
-    for (const auto entry : *parsed) {
-      const auto vdev = entry.template as<vdev_entry>();
-      if (!vdev) continue;
-      if (vdev->status() == 0 && firmware_.phase == firmware_phase::connected) {
-        firmware_.phase = firmware_phase::waiting;
-        ++firmware_.resets;
-      }
-      if ((vdev->status() & virtio::status_driver_ok) == 0 ||
-          firmware_.phase == firmware_phase::connected)
-        continue;
-      bool usable = true;
-      firmware_.last_vring_count = 0;
-      for (const auto vring : vdev->vrings()) {
-        const std::uint64_t bytes = vring_size(vring.num(), vring.align());
-        usable = usable && vring.da() != fw_rsc_addr_any &&
-                 translate(vring.da(), static_cast<std::size_t>(bytes)).size() == bytes;
-        if (firmware_.last_vring_count < 2)
-          firmware_.last_vrings[firmware_.last_vring_count++] = {vring.da(), vring.notifyid()};
-      }
-      if (usable) {
-        firmware_.phase = firmware_phase::connected;
-        ++firmware_.connections;
-      } else {
-        ++firmware_.refused;
-      }
-      break;  // the model serves the first vdev, as rpmsg firmware does
+    if (!running_ || !link_) return;
+    const firmware::link_event event = link_->poll();
+    if (event == firmware::link_event::detached) disconnect();
+    if (event != firmware::link_event::attached) return;
+    firmware_.assignment = link_->assignment();
+    bool reachable = true;
+    for (std::uint32_t i = 0; i < firmware_.assignment.num_of_vrings; ++i) {
+      const firmware::vring_assignment& vring = firmware_.assignment.vrings[i];
+      const std::uint64_t bytes = vring_size(vring.num, vring.align);
+      reachable = reachable && vring.da != fw_rsc_addr_any &&
+                  translate(vring.da, static_cast<std::size_t>(bytes)).size() == bytes;
     }
+    if (!reachable) {
+      ++firmware_.refused;
+      return;
+    }
+    firmware_.phase = firmware_phase::connected;
+    ++firmware_.connections;
   }
 
   // ---- the platform operations ----
@@ -268,10 +251,7 @@ class basic_platform {
   {
     if (inject()) return failure();
     ++counters_.starts;
-    remember_original();
-    running_ = true;
-    firmware_.phase = firmware_phase::waiting;
-    firmware_.boot_address = boot_address;
+    boot_firmware(boot_address);
     return {};
   }
 
@@ -281,6 +261,7 @@ class basic_platform {
     if (inject()) return failure();
     ++counters_.stops;
     running_ = false;
+    link_.reset();
     firmware_.phase = firmware_phase::off;
     return {};
   }
@@ -309,8 +290,14 @@ class basic_platform {
     if (inject()) return failure();
     ++counters_.detaches;
     ++firmware_.detach_notices;
-    // Told of the detach, the firmware waits for the next attach, as after the boot loader.
-    firmware_.phase = firmware_phase::waiting;
+    // Told of the detach, a firmware using its vrings stops, looks at its table (restored by
+    // now) and waits for the next attach, as after the boot loader. One not using them has
+    // nothing to stop: it sees the host's next attach in its table.
+    if (link_ && link_->attached()) {
+      link_->detach_notified();
+      disconnect();
+      run_firmware();
+    }
     return {};
   }
 
@@ -383,6 +370,21 @@ class basic_platform {
     return std::nullopt;
   }
 
+  // The firmware starts: it remembers its table as it wrote it and links to it.
+  void boot_firmware(std::uint64_t boot_address) noexcept {
+    remember_original();
+    running_ = true;
+    firmware_.phase = firmware_phase::waiting;
+    firmware_.boot_address = boot_address;
+    link_.reset();
+    if (const auto live = firmware_table(); !live.empty())
+      link_.emplace(live, order_, link_copy_, std::span<const std::byte>(original_).first(live.size()));
+  }
+  void disconnect() noexcept {
+    if (firmware_.phase == firmware_phase::connected) ++firmware_.disconnections;
+    firmware_.phase = firmware_phase::waiting;
+  }
+
   void remember_original() noexcept {
     const auto live = firmware_table();
     for (std::size_t i = 0; i < live.size() && i < original_.size(); ++i) original_[i] = live[i];
@@ -401,6 +403,8 @@ class basic_platform {
   std::size_t table_size_ = 0;
   endian order_ = endian::little;
   std::array<std::byte, max_table_size> original_{};
+  std::array<std::byte, max_table_size> link_copy_{};  // the firmware's copy of its table
+  std::optional<firmware::vdev_link<std::dynamic_extent, dynamic_endian>> link_;
   firmware_record firmware_{};
   vendor_handler vendor_handler_ = nullptr;
 };
