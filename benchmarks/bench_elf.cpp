@@ -1,7 +1,7 @@
 // Finding the resource table in a firmware image: read_elf (every check of SPEC section 2) then
 // resource_table() (the section found by name, its table parsed). The time must follow the number
 // of sections and not the size of the file:
-// - synthetic images (benchmarks/synthetic_elf.hpp) of 64 sections and 4 KiB to 16 MiB, and of
+// - synthetic images (tests/elf_writer.hpp) of 64 sections and 4 KiB to 16 MiB, and of
 //   4 to 16384 sections in a few KiB, the table after all the other sections;
 // - the largest images of ../shared/corpus and the one with the most sections, when present,
 //   beside memcpy of their table section (what a host does next: it copies the table).
@@ -22,8 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "elf_writer.hpp"
 #include "ratio_report.hpp"
-#include "synthetic_elf.hpp"
 
 namespace {
 
@@ -94,11 +94,11 @@ std::vector<image_case> synthetic_cases() {
     const std::string size = kib < 1024 ? std::to_string(kib) + "KiB"
                                         : std::to_string(kib / 1024) + "MiB";
     cases.push_back({"elf_find/64-sections", "file-" + size,
-                     rproc_bench::make_elf(table, {.extra_sections = 60, .padding = kib * 1024})});
+                     fx::make_image(table, {.extra_sections = 60, .padding = kib * 1024})});
   }
   for (const std::size_t sections : {4u, 64u, 1024u, 16384u})
     cases.push_back({"elf_find/few-KiB", "sections-" + std::to_string(sections),
-                     rproc_bench::make_elf(table, {.extra_sections = sections - 4})});
+                     fx::make_image(table, {.extra_sections = sections - 4})});
   return cases;
 }
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "elf_writer.hpp"
 #include "fuzz_support.hpp"
-#include "synthetic_elf.hpp"
 
 int main(int argc, char** argv) {
   if (argc < 2) {
@@ -34,8 +34,8 @@ int main(int argc, char** argv) {
 
     for (const auto ident_class : {rproc::elf::class32, rproc::elf::class64}) {
       for (const auto order : {rproc::endian::little, rproc::endian::big}) {
-        const auto image = rproc_bench::make_elf(order == rproc::endian::little ? little : big,
-                                                 {.ident_class = ident_class, .order = order});
+        const auto image = fx::make_image(order == rproc::endian::little ? little : big,
+                                          {.ident_class = ident_class, .order = order});
         const std::string name = path.stem().string() + "-elf" +
                                  (ident_class == rproc::elf::class64 ? "64" : "32") +
                                  (order == rproc::endian::little ? "-little" : "-big") + ".elf";

@@ -1823,25 +1823,25 @@ struct table_options {
 // The descriptions of entries, by the field names of SPEC section 1. Reserved fields are 0.
 namespace rsc {
 
-struct carveout {
-  std::uint32_t da = fw_rsc_addr_any;
-  std::uint32_t pa = fw_rsc_addr_any;
-  std::uint32_t len = 0;
-  std::uint32_t flags = 0;
-  resource_name name{};
-  static constexpr std::uint32_t type_id = 0;
-  static constexpr std::size_t size = layout::carveout::size;
-};
+// A carveout (memory the host sets aside; by default where it chooses) or a devmem (device
+// memory the host maps, at the address given): one layout, one description.
+template <entry_kind Kind>
+struct memory {
+  static_assert(Kind == entry_kind::carveout || Kind == entry_kind::devmem);
+  static constexpr std::uint32_t default_address =
+      Kind == entry_kind::carveout ? fw_rsc_addr_any : 0;
 
-struct devmem {
-  std::uint32_t da = 0;
-  std::uint32_t pa = 0;
+  std::uint32_t da = default_address;
+  std::uint32_t pa = default_address;
   std::uint32_t len = 0;
   std::uint32_t flags = 0;
   resource_name name{};
-  static constexpr std::uint32_t type_id = 1;
-  static constexpr std::size_t size = layout::carveout::size;
+  static constexpr std::uint32_t type_id = static_cast<std::uint32_t>(
+      Kind == entry_kind::carveout ? resource_type::carveout : resource_type::devmem);
+  static constexpr std::size_t size = layout::memory<Kind>::size;
 };
+using carveout = memory<entry_kind::carveout>;
+using devmem = memory<entry_kind::devmem>;
 
 struct trace {
   std::uint32_t da = 0;
@@ -1975,21 +1975,15 @@ class table_writer {
       put_u8(at + i, static_cast<std::uint8_t>(n.chars()[i]));
   }
 
-  template <class Memory>
-  constexpr void write_memory(std::size_t at, const Memory& m) noexcept {
-    put(at, Memory::type_id);
-    put(at + layout::carveout::da.offset, m.da);
-    put(at + layout::carveout::pa.offset, m.pa);
-    put(at + layout::carveout::len.offset, m.len);
-    put(at + layout::carveout::flags.offset, m.flags);
-    put_name(at + layout::carveout::name.offset, m.name);
-  }
-
-  constexpr void write(std::size_t at, std::uint32_t, const rsc::carveout& c) noexcept {
-    write_memory(at, c);
-  }
-  constexpr void write(std::size_t at, std::uint32_t, const rsc::devmem& d) noexcept {
-    write_memory(at, d);
+  template <entry_kind Kind>
+  constexpr void write(std::size_t at, std::uint32_t, const rsc::memory<Kind>& m) noexcept {
+    using F = layout::memory<Kind>;
+    put(at, rsc::memory<Kind>::type_id);
+    put(at + F::da.offset, m.da);
+    put(at + F::pa.offset, m.pa);
+    put(at + F::len.offset, m.len);
+    put(at + F::flags.offset, m.flags);
+    put_name(at + F::name.offset, m.name);
   }
   constexpr void write(std::size_t at, std::uint32_t, const rsc::trace& t) noexcept {
     put(at, rsc::trace::type_id);

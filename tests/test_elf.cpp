@@ -40,7 +40,7 @@ template <class S>
 constexpr bool reads_as_built() {
   const auto image = rproc::read_elf(S::image);
   if (!image) return false;
-  const bool is64 = S::at.ident_class == c64;
+  const bool is64 = S::shape.ident_class == c64;
   const endian order = S::image[5] == std::byte{2} ? endian::big : endian::little;
   if (image->bits() != (is64 ? 64u : 32u) || image->order() != order) return false;
   if (image->machine() != (is64 ? 243 : 40) || image->type() != 2) return false;
@@ -100,7 +100,7 @@ constexpr auto faults() {
   constexpr auto& e = S::elf;
   constexpr auto at = S::at;
   constexpr std::uint64_t max = S::word_max;
-  constexpr auto other = S::at.ident_class == c64 ? rproc::elf::layout32 : rproc::elf::layout64;
+  constexpr auto other = S::shape.ident_class == c64 ? rproc::elf::layout32 : rproc::elf::layout64;
   using f = fault_case<S>;
   constexpr auto half = [](std::size_t v) { return static_cast<std::uint16_t>(v); };
   return std::array{
@@ -154,7 +154,7 @@ constexpr auto faults() {
       f{"e_shstrndx 65535", S::with_u16(e.e_shstrndx, 65535), errc::elf_bad_string_table,
         e.e_shstrndx},
       f{"string table one byte past the end",
-        S::with_word(at.shdr(3) + e.sh_offset, at.size - fx::names.size() + 1),
+        S::with_word(at.shdr(3) + e.sh_offset, at.size - at.strtab_size + 1),
         errc::elf_bad_string_table, at.shdr(3)},
       f{"string table size max", S::with_word(at.shdr(3) + e.sh_size, max),
         errc::elf_bad_string_table, at.shdr(3)},
