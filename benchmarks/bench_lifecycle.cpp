@@ -330,7 +330,7 @@ int main(int argc, char** argv) {
       {"cycle", "memcpy_x2", 3.0},
       {"cycle", "floor", 0},
       {"snapshot", "memcpy_x2", 0},
-      // "The same speed": within 5%, the spread between repeated runs of the same program here.
+      // "The same speed": within the spread of repeated runs (benchmarks/README.md).
       {"cycle", "enum_cycle", 1.05},
       {"refused", "enum_refused", 1.05},
   };

@@ -1,7 +1,7 @@
 // Bytes at the start of a page of their own. Every table and every copy a benchmark times then
 // sits at the same address modulo 4096: no run is slower than another because its buffer happens
-// to alias the stack's or another buffer's (loads wrongly held behind stores 4 KiB away; it made
-// two identical tables time 40% apart).
+// to alias the stack's or another buffer's (loads wrongly held behind stores 4 KiB away:
+// benchmarks/README.md says what it did to two identical tables).
 #pragma once
 
 #include <algorithm>

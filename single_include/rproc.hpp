@@ -22,9 +22,9 @@
 #include <type_traits>
 
 // The byte accessor's smallest functions are always inlined where the build optimises for speed:
-// out of line, as GCC 12 leaves them where many entry views read fields, a call costs more than
-// the load it wraps (a 20-33% slower attach/detach cycle). Under -Os the compiler chooses, which
-// keeps firmware smaller.
+// out of line, where a compiler leaves them when many entry views read fields, a call costs more
+// than the load it wraps (benchmarks/README.md has the figures). Under -Os the compiler chooses,
+// which keeps firmware smaller.
 #if defined(__OPTIMIZE_SIZE__)
 #define RPROC_ALWAYS_INLINE
 #else
@@ -79,7 +79,7 @@ constexpr Unsigned byteswap(Unsigned v) noexcept {
 template <class Unsigned, class Byte>
 RPROC_ALWAYS_INLINE constexpr Unsigned load(const Byte* p, endian order) noexcept {
   // Copied whole and swapped when the orders differ, the value compiles to one load (and one
-  // bswap): GCC 12 leaves the byte-at-a-time loop below as separate loads and shifts.
+  // bswap): a compiler may leave the byte-at-a-time loop below as separate loads and shifts.
   if constexpr (endian::native == endian::little || endian::native == endian::big) {
     std::array<std::byte, sizeof(Unsigned)> raw{};
     for (std::size_t i = 0; i < sizeof(Unsigned); ++i) raw[i] = p[i];
@@ -208,9 +208,9 @@ class basic_byte_view {
     return basic_byte_view(bytes_.subspan(offset), order());
   }
 
-  // Always inlined: out of line, GCC 12 returns the std::optional through the stack, value and
-  // flag stored apart then loaded as one word, a store-forwarding stall that took 60% of an
-  // attach/detach cycle (bench_lifecycle, perf); inlined, a cycle takes 30 to 45% less time.
+  // Always inlined: out of line, a compiler may return the std::optional through the stack, value
+  // and flag stored apart then loaded as one word, a store-forwarding stall on every read
+  // (benchmarks/README.md: what it cost the attach/detach cycle).
   template <class Unsigned>
   RPROC_ALWAYS_INLINE constexpr std::optional<Unsigned> read(
       std::size_t offset) const noexcept {
@@ -605,7 +605,7 @@ class [[nodiscard]] result {
   constexpr result(T&& v) noexcept(std::is_nothrow_move_constructible_v<T>)
       : value_(std::move(v)), ok_(true) {}
   // Member by member: a copy of the whole struct compiles to wide loads of narrower stores just
-  // made, which stall the store buffer (GCC 12, clang 19: +8 ns on every failed parse).
+  // made, which stall the store buffer on every failed parse (benchmarks/README.md).
   constexpr result(const rproc::error& e) noexcept
       : error_{e.code, e.offset, e.entry, e.value}, ok_(false) {}
 
@@ -4181,7 +4181,7 @@ class shared_table {
     for (std::size_t i = 0; i < copy.size(); ++i) copy[i] = live_[i];
     // The host writes the vrings before it sets DRIVER_OK: this keeps the loads of the next
     // read() after those of this one, also on a core that reorders loads (a dmb on Arm).
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);  // <atomic> costs every includer ~0.3 s
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);  // not <atomic>: costly for every includer
     return parse_table(copy, order());
   }
 

@@ -339,7 +339,7 @@ class [[nodiscard]] result {
   constexpr result(T&& v) noexcept(std::is_nothrow_move_constructible_v<T>)
       : value_(std::move(v)), ok_(true) {}
   // Member by member: a copy of the whole struct compiles to wide loads of narrower stores just
-  // made, which stall the store buffer (GCC 12, clang 19: +8 ns on every failed parse).
+  // made, which stall the store buffer on every failed parse (benchmarks/README.md).
   constexpr result(const rproc::error& e) noexcept
       : error_{e.code, e.offset, e.entry, e.value}, ok_(false) {}
 

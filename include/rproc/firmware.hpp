@@ -68,7 +68,7 @@ class shared_table {
     for (std::size_t i = 0; i < copy.size(); ++i) copy[i] = live_[i];
     // The host writes the vrings before it sets DRIVER_OK: this keeps the loads of the next
     // read() after those of this one, also on a core that reorders loads (a dmb on Arm).
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);  // <atomic> costs every includer ~0.3 s
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);  // not <atomic>: costly for every includer
     return parse_table(copy, order());
   }
 

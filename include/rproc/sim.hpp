@@ -95,7 +95,7 @@ class basic_platform {
   basic_platform(const basic_platform&) = delete;
   basic_platform& operator=(const basic_platform&) = delete;
 
-  // ---- set-up and observation (not platform operations) ----
+  // Set-up and observation, not platform operations.
 
   const counters& stats() const noexcept { return counters_; }
   const firmware_record& firmware() const noexcept { return firmware_; }
@@ -181,7 +181,7 @@ class basic_platform {
     ++firmware_.connections;
   }
 
-  // ---- the platform operations ----
+  // The platform operations.
 
   std::span<std::byte> da_to_va(std::uint64_t da, std::size_t len) noexcept {
     ++counters_.translations;
