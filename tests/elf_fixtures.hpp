@@ -47,19 +47,23 @@ struct sample {
       Class == rproc::elf::class64 ? ~std::uint64_t{0} : std::uint64_t{0xFFFFFFFFu};
 
   static constexpr bytes_type with_u8(std::size_t off, std::uint8_t v, bytes_type b = image) {
-    image_writer{b, Order, Class}.u8(off, v);
-    return b;
+    return with(&image_writer::u8, off, v, b);
   }
   static constexpr bytes_type with_u16(std::size_t off, std::uint16_t v, bytes_type b = image) {
-    image_writer{b, Order, Class}.u16(off, v);
-    return b;
+    return with(&image_writer::u16, off, v, b);
   }
   static constexpr bytes_type with_u32(std::size_t off, std::uint32_t v, bytes_type b = image) {
-    image_writer{b, Order, Class}.u32(off, v);
-    return b;
+    return with(&image_writer::u32, off, v, b);
   }
   static constexpr bytes_type with_word(std::size_t off, std::uint64_t v, bytes_type b = image) {
-    image_writer{b, Order, Class}.word(off, v);
+    return with(&image_writer::word, off, v, b);
+  }
+
+ private:
+  using write_field = void (image_writer::*)(std::size_t, std::uint64_t) const;
+  static constexpr bytes_type with(write_field write, std::size_t off, std::uint64_t v,
+                                   bytes_type b) {
+    (image_writer{b, Order, Class}.*write)(off, v);
     return b;
   }
 };

@@ -27,11 +27,13 @@ namespace {
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
+// The 15 firmware images of the corpus, sorted (fewer fails the test: no loop passes on none).
 std::vector<fs::path> corpus_images() {
   std::vector<fs::path> images;
   for (const auto& f : fs::directory_iterator(test::shared_dir() / "corpus" / "firmware"))
     images.push_back(f.path());
   std::sort(images.begin(), images.end());
+  REQUIRE(images.size() == 15);
   return images;
 }
 
@@ -101,10 +103,8 @@ std::vector<readelf_segment> readelf_segments(const fs::path& image) {
 }  // namespace
 
 TEST_CASE("every corpus image reads, its table where the expected output says", "[corpus][elf]") {
-  std::size_t images = 0;
   for (const auto& path : corpus_images()) {
     INFO(path.filename().string());
-    ++images;
     const auto bytes = test::read_file(path);
     const auto expected = json::parse(
         std::ifstream(test::shared_dir() / "corpus" / "expected" /
@@ -130,7 +130,6 @@ TEST_CASE("every corpus image reads, its table where the expected output says", 
       CHECK((*found)->address == rt["address"]);
     }
   }
-  CHECK(images == 15);
 }
 
 TEST_CASE("the i.MX8QM image's empty section warns at its sh_offset, 131176", "[corpus][elf]") {
@@ -150,10 +149,8 @@ TEST_CASE("the i.MX8QM image's empty section warns at its sh_offset, 131176", "[
 TEST_CASE("sections and program headers agree with readelf", "[corpus][elf][readelf]") {
   INFO("readelf comes with binutils, which g++ needs");
   REQUIRE(have_readelf());
-  std::size_t images = 0;
   for (const auto& path : corpus_images()) {
     INFO(path.filename().string());
-    ++images;
     const auto bytes = test::read_file(path);
     const auto image = rproc::read_elf(bytes);
     REQUIRE(image);
@@ -184,14 +181,11 @@ TEST_CASE("sections and program headers agree with readelf", "[corpus][elf][read
       CHECK(s.memsz == r.memsz);
     }
   }
-  CHECK(images == 15);
 }
 
 TEST_CASE("every PT_LOAD segment of every corpus image loads byte for byte", "[corpus][elf]") {
-  std::size_t images = 0;
   for (const auto& path : corpus_images()) {
     INFO(path.filename().string());
-    ++images;
     const auto bytes = test::read_file(path);
     const auto image = rproc::read_elf(bytes);
     REQUIRE(image);
@@ -217,5 +211,4 @@ TEST_CASE("every PT_LOAD segment of every corpus image loads byte for byte", "[c
     }
     CHECK(loaded > 0);
   }
-  CHECK(images == 15);
 }

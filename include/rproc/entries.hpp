@@ -132,25 +132,35 @@ class entry_base : public field_bytes<Byte> {
 // Each getter and setter below reads or writes one field of layout.hpp; a setter exists only for
 // a field a host may write (field::writable()).
 
-// A carveout (memory the firmware needs the host to set aside) or a devmem (device memory to
-// map); the two share one layout.
-template <class Byte, entry_kind Kind>
-class basic_memory_entry : public detail::entry_base<Byte> {
-  using base = detail::entry_base<Byte>;
-  using F = layout::memory<Kind>;
-  using base::base;
-
+namespace detail {
+// What a carveout, a devmem and a trace share: an address, a length, a reserved word and a name,
+// where layout F puts them.
+template <class Byte, class F>
+class named_region : public entry_base<Byte> {
  public:
-  static constexpr entry_kind kind = Kind;
+  using entry_base<Byte>::entry_base;
   constexpr std::uint32_t da() const noexcept { return this->template get<F::da>(); }
-  constexpr std::uint32_t pa() const noexcept { return this->template get<F::pa>(); }
   constexpr std::uint32_t len() const noexcept { return this->template get<F::len>(); }
-  constexpr std::uint32_t flags() const noexcept { return this->template get<F::flags>(); }
   constexpr std::uint32_t reserved() const noexcept { return this->template get<F::reserved>(); }
   std::string_view name() const noexcept { return this->name_at(F::name); }
   constexpr bool name_equals(std::string_view s) const noexcept {
     return this->name_equals_at(F::name, s);
   }
+};
+}  // namespace detail
+
+// A carveout (memory the firmware needs the host to set aside) or a devmem (device memory to
+// map); the two share one layout.
+template <class Byte, entry_kind Kind>
+class basic_memory_entry : public detail::named_region<Byte, layout::memory<Kind>> {
+  using base = detail::named_region<Byte, layout::memory<Kind>>;
+  using F = layout::memory<Kind>;
+  using base::base;
+
+ public:
+  static constexpr entry_kind kind = Kind;
+  constexpr std::uint32_t pa() const noexcept { return this->template get<F::pa>(); }
+  constexpr std::uint32_t flags() const noexcept { return this->template get<F::flags>(); }
 
   constexpr void set_da(std::uint32_t v) const noexcept requires(base::writable(F::da)) {
     this->template put<F::da>(v);
@@ -171,20 +181,12 @@ class basic_memory_entry : public detail::entry_base<Byte> {
 
 // A trace buffer the firmware writes its log into.
 template <class Byte>
-class basic_trace_entry : public detail::entry_base<Byte> {
-  using base = detail::entry_base<Byte>;
-  using F = layout::trace;
+class basic_trace_entry : public detail::named_region<Byte, layout::trace> {
+  using base = detail::named_region<Byte, layout::trace>;
   using base::base;
 
  public:
   static constexpr entry_kind kind = entry_kind::trace;
-  constexpr std::uint32_t da() const noexcept { return this->template get<F::da>(); }
-  constexpr std::uint32_t len() const noexcept { return this->template get<F::len>(); }
-  constexpr std::uint32_t reserved() const noexcept { return this->template get<F::reserved>(); }
-  std::string_view name() const noexcept { return this->name_at(F::name); }
-  constexpr bool name_equals(std::string_view s) const noexcept {
-    return this->name_equals_at(F::name, s);
-  }
 
   constexpr operator basic_trace_entry<const std::byte>() const noexcept
     requires base::is_mutable
