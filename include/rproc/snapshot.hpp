@@ -86,14 +86,11 @@ class basic_table_snapshot {
     for (std::size_t i = detail::first_difference(live, bytes(), 0); i < size_;) {
       if (!clean) {
         clean = table<Deferred>();
-        for_each_host_field<const std::byte>(*clean, [&](const host_field& written) {
-          if (count > 0 && count <= fields.size() && fields[count - 1].end == written.offset) {
-            fields[count - 1].end = written.end();  // a carveout's da, pa and len: one run
-            return;
-          }
-          if (count < fields.size()) fields[count] = {written.offset, written.end()};
-          ++count;
-        });
+        for (const auto entry : *clean)
+          detail::for_each_host_run_of(entry, [&](std::size_t at, std::size_t length) {
+            if (count < fields.size()) fields[count] = {at, at + length};
+            ++count;
+          });
       }
       std::size_t end = i;
       if (count <= fields.size()) {
@@ -151,9 +148,10 @@ class basic_table_snapshot {
   template <class Deferred>
   static constexpr std::size_t host_field_end(const table_view& clean, std::size_t i) noexcept {
     std::size_t end = i;
-    for_each_host_field<const std::byte>(clean, [&](const host_field& written) {
-      if (i >= written.offset && i < written.end() && written.end() > end) end = written.end();
-    });
+    for (const auto entry : clean)
+      detail::for_each_host_run_of(entry, [&](std::size_t at, std::size_t length) {
+        if (i >= at && i - at < length && at + length > end) end = at + length;
+      });
     return end;
   }
 
