@@ -104,8 +104,6 @@ struct overloaded : Fs... {
 template <class... Fs>
 overloaded(Fs...) -> overloaded<Fs...>;
 
-namespace detail {
-
 // A random-access iterator over anything indexable by position that yields values: the table's
 // entries, a vdev's vrings. It holds a copy of the (small) view, so the view is a borrowed range.
 template <class View, class Value>
@@ -156,6 +154,8 @@ class index_iterator {
   View view_{};
   std::uint32_t at_ = 0;
 };
+
+namespace detail {
 
 // The fields shared by every entry view: where it is and which type it has.
 template <class Byte>
@@ -412,7 +412,7 @@ class basic_vring_range {
   constexpr auto end() const noexcept { return iterator(*this, size()); }
 
  private:
-  using iterator = detail::index_iterator<basic_vring_range, basic_vring<Byte>>;
+  using iterator = index_iterator<basic_vring_range, basic_vring<Byte>>;
   basic_vdev_entry<Byte> vdev_{};
 };
 

@@ -52,7 +52,7 @@ enum class errc : std::uint8_t {
   out_of_memory,
   platform_failure,
   table_changed_by_remote,
-  snapshot_too_small,
+  clean_copy_too_small,
   invalid_state,
   busy,
   vendor_resource_ignored,  // a warning: the platform does not handle this vendor entry
@@ -113,7 +113,7 @@ constexpr std::string_view to_string(errc code) noexcept {
     case errc::out_of_memory: return "out_of_memory";
     case errc::platform_failure: return "platform_failure";
     case errc::table_changed_by_remote: return "table_changed_by_remote";
-    case errc::snapshot_too_small: return "snapshot_too_small";
+    case errc::clean_copy_too_small: return "clean_copy_too_small";
     case errc::invalid_state: return "invalid_state";
     case errc::busy: return "busy";
     case errc::vendor_resource_ignored: return "vendor_resource_ignored";
@@ -174,7 +174,7 @@ constexpr std::string_view describe(errc code) noexcept {
     case errc::out_of_memory: return "the platform could not allocate memory";
     case errc::platform_failure: return "a platform operation failed";
     case errc::table_changed_by_remote: return "the remote changed its table while attached";
-    case errc::snapshot_too_small: return "the table is larger than the snapshot's capacity";
+    case errc::clean_copy_too_small: return "the table is larger than the clean copy's capacity";
     case errc::invalid_state: return "the command is not valid in the current state";
     case errc::busy: return "the remote is busy in its current state";
     case errc::vendor_resource_ignored: return "the platform ignored a vendor resource";

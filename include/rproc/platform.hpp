@@ -13,6 +13,7 @@
 #include "bytes.hpp"
 #include "entries.hpp"
 #include "error.hpp"
+#include "located_table.hpp"
 
 namespace rproc {
 
@@ -46,12 +47,6 @@ struct devmem_request {
   std::uint32_t entry = 0;
 };
 
-// Where the table of a running firmware is (attach), as the platform reports it.
-struct table_location {
-  std::span<std::byte> bytes{};
-  endian order = endian::little;
-};
-
 // A platform's answer for a vendor entry (128..512).
 enum class vendor_outcome : std::uint8_t { handled, ignored, failed };
 
@@ -75,10 +70,11 @@ template <class P>
 concept platform_can_stop = platform<P> && requires(P& p) {
   { p.stop() } -> std::same_as<result<void>>;
 };
-// Attaching needs the table of the running firmware; it can only be asked at attach time.
+// Attaching needs the table of the running firmware (its live bytes and byte order, and its
+// device address where known); it can only be asked at attach time.
 template <class P>
 concept platform_can_attach = platform<P> && requires(P& p) {
-  { p.loaded_table() } -> std::same_as<result<table_location>>;
+  { p.loaded_table() } -> std::same_as<result<mutable_located_table>>;
 };
 template <class P>
 concept platform_can_detach = platform_can_attach<P> && requires(P& p) {

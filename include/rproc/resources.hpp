@@ -144,7 +144,7 @@ class resource_set {
   // go to the platform. Nothing is written to the table but the vrings' notify ids.
   result<void> handle(Platform& platform, const mutable_table_view& table) noexcept {
     warnings_.clear();
-    if (auto checked = check_host_fields<std::byte, Platform>(table); !checked) return checked;
+    if (auto checked = check_host_fields(detail::deferred<Platform>(table)); !checked) return checked;
     for (const auto entry : table) {
       result<void> handled;
       entry.visit(overloaded{

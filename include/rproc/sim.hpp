@@ -18,6 +18,7 @@
 #include "bytes.hpp"
 #include "entries.hpp"
 #include "error.hpp"
+#include "located_table.hpp"
 #include "platform.hpp"
 #include "resources.hpp"
 #include "table.hpp"
@@ -167,7 +168,7 @@ class basic_platform {
   // Lets the firmware look at its table and react.
   void run_firmware() noexcept {
     if (!running_ || firmware_.phase == firmware_phase::off || table_size_ == 0) return;
-    const auto parsed = parse_table<basic_platform>(firmware_table(), order_);
+    const auto parsed = parse_table(detail::deferred<basic_platform>(firmware_table()), order_);
     if (!parsed) return;
     for (const auto entry : *parsed) {
       const auto vdev = entry.template as<vdev_entry>();
@@ -285,14 +286,14 @@ class basic_platform {
     return {};
   }
 
-  result<table_location> loaded_table() noexcept
+  result<mutable_located_table> loaded_table() noexcept
     requires(Features.can_attach)
   {
     if (inject()) return error{errc::platform_failure, 0, std::nullopt, 0};
     if (!running_ || table_size_ == 0) return error{errc::no_resource_table, 0, std::nullopt, 0};
     ++firmware_.attaches_seen;
     if (table_is_original()) ++firmware_.pristine_at_attach;
-    return table_location{firmware_table(), order_};
+    return mutable_located_table{firmware_table(), order_, table_da_, std::nullopt};
   }
 
   result<void> attach() noexcept

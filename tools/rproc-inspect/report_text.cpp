@@ -36,7 +36,7 @@ std::string text_report(const inspection& found, std::string_view path, std::siz
     return out;
   }
   if (found.table) {
-    it = fmt::format_to(it, "\n{}\n", found.table->table);
+    it = fmt::format_to(it, "\n{}\n", *found.table);
   } else if (found.elf && found.elf->table_section()) {
     it = fmt::format_to(it, "\nResource table: none (the .resource_table section is empty)\n");
   } else {
