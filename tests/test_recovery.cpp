@@ -70,7 +70,8 @@ TEST_CASE("a running remote crashes and recovers from its image", "[recovery]") 
   CHECK(board->stats().outstanding_allocations == 3);
   board->run_firmware();
   CHECK(board->firmware().phase == rproc::sim::firmware_phase::connected);
-  REQUIRE(std::move(again).stop());
+  const auto stopped = std::move(again).stop();
+  REQUIRE(stopped);
   CHECK(board->stats().outstanding_allocations == 0);
 }
 
@@ -88,7 +89,8 @@ TEST_CASE("an attached remote crashes and recovers by detach and attach where de
   CHECK(board->firmware().pristine_at_attach == 2);  // the re-attach found the firmware's table
   CHECK(board->stats().stops == 0);                  // the core was never reloaded
   CHECK(board->stats().outstanding_allocations == 3);
-  REQUIRE(std::move(again).detach());
+  const auto detaching = std::move(again).detach();
+  REQUIRE(detaching);
   CHECK(board->table_is_original());
 }
 
@@ -104,7 +106,8 @@ TEST_CASE("a crashed remote stops, and starts again like any offline one", "[rec
   CHECK_FALSE(board->is_running());
   CHECK(board->stats().outstanding_allocations == 0);
   CHECK(proc.clean_copy() == nullptr);
-  REQUIRE(std::move(offline).start(test::zephyr_image()));
+  const auto started = std::move(offline).start(test::zephyr_image());
+  REQUIRE(started);
 }
 
 TEST_CASE("a failed recovery says where it stopped: crashed, or between its two steps",
@@ -122,7 +125,8 @@ TEST_CASE("a failed recovery says where it stopped: crashed, or between its two 
     REQUIRE(recovered.reached() == rproc::state::crashed);
     auto still = std::move(recovered).previous();
     CHECK(board->stats().outstanding_allocations == 3);
-    REQUIRE(std::move(still).recover(image));
+    const auto recovered_again = std::move(still).recover(image);
+    REQUIRE(recovered_again);
   }
   SECTION("the start fails: offline, nothing held") {
     auto board = std::make_unique<board_t>();
@@ -135,7 +139,8 @@ TEST_CASE("a failed recovery says where it stopped: crashed, or between its two 
     REQUIRE(recovered.reached() == rproc::state::offline);
     auto offline = std::move(recovered).halfway();
     CHECK(board->stats().outstanding_allocations == 0);
-    REQUIRE(std::move(offline).start(image));
+    const auto started = std::move(offline).start(image);
+    REQUIRE(started);
   }
   SECTION("the attach fails: detached, the firmware's table as it wrote it") {
     auto board = std::make_unique<recovering_board>();
@@ -150,7 +155,8 @@ TEST_CASE("a failed recovery says where it stopped: crashed, or between its two 
     auto detached = std::move(recovered).halfway();
     CHECK(board->table_is_original());
     CHECK(board->stats().outstanding_allocations == 0);
-    REQUIRE(std::move(detached).attach());
+    const auto attaching = std::move(detached).attach();
+    REQUIRE(attaching);
   }
   SECTION("a crash while running cannot recover by attaching: no clean copy to detach with") {
     auto board = std::make_unique<recovering_board>();
@@ -161,7 +167,8 @@ TEST_CASE("a failed recovery says where it stopped: crashed, or between its two 
     REQUIRE_FALSE(recovered);
     CHECK(recovered.error().code == rproc::errc::invalid_state);
     auto still = std::move(recovered).previous();
-    REQUIRE(std::move(still).stop());
+    const auto stopping = std::move(still).stop();
+    REQUIRE(stopping);
     CHECK(proc.current_state() == rproc::state::offline);
   }
 }
