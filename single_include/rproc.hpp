@@ -275,6 +275,62 @@ using mutable_byte_view = basic_byte_view<std::byte>;
 #include <type_traits>
 #include <utility>
 
+// rproc/text_buffer.hpp
+// Text built without a heap: the messages of errors, in firmware as on a host.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace rproc {
+
+// Text built without a heap; `view()` is valid as long as the object lives.
+template <std::size_t Capacity>
+class text_buffer {
+ public:
+  constexpr std::string_view view() const noexcept { return {chars_, size_}; }
+  constexpr const char* c_str() const noexcept { return chars_; }
+  constexpr std::size_t size() const noexcept { return size_; }
+
+  constexpr text_buffer& append(std::string_view s) noexcept {
+    for (char c : s) put(c);
+    return *this;
+  }
+  constexpr text_buffer& append_decimal(std::uint64_t v) noexcept {
+    char digits[20]{};
+    std::size_t n = 0;
+    do {
+      digits[n++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v != 0);
+    while (n > 0) put(digits[--n]);
+    return *this;
+  }
+  constexpr text_buffer& append_hex(std::uint64_t v) noexcept {
+    append("0x");
+    char digits[16]{};
+    std::size_t n = 0;
+    do {
+      digits[n++] = "0123456789abcdef"[v & 0xF];
+      v >>= 4;
+    } while (v != 0);
+    while (n > 0) put(digits[--n]);
+    return *this;
+  }
+
+ private:
+  constexpr void put(char c) noexcept {
+    if (size_ + 1 < Capacity) {
+      chars_[size_++] = c;
+      chars_[size_] = '\0';
+    }
+  }
+  char chars_[Capacity]{};
+  std::size_t size_ = 0;
+};
+
+}  // namespace rproc
+
 namespace rproc {
 
 enum class errc : std::uint8_t {
@@ -339,6 +395,13 @@ enum class errc : std::uint8_t {
   bad_firmware_name,
   firmware_exists,
   firmware_shadowed,
+  // one meaning per code: the host's bookkeeping limits, a vring too large to place, a raw entry
+  // of a standard type (builder), the run-time machine's commands
+  too_many_resources,
+  vring_too_large,
+  raw_standard_type,
+  unknown_command,
+  no_image,
 };
 
 // The code's name as SPEC spells it ("vring_invalid"), or "unknown" for a value outside errc.
@@ -398,6 +461,11 @@ constexpr std::string_view to_string(errc code) noexcept {
     case errc::bad_firmware_name: return "bad_firmware_name";
     case errc::firmware_exists: return "firmware_exists";
     case errc::firmware_shadowed: return "firmware_shadowed";
+    case errc::too_many_resources: return "too_many_resources";
+    case errc::vring_too_large: return "vring_too_large";
+    case errc::raw_standard_type: return "raw_standard_type";
+    case errc::unknown_command: return "unknown_command";
+    case errc::no_image: return "no_image";
   }
   return "unknown";
 }
@@ -462,6 +530,13 @@ constexpr std::string_view describe(errc code) noexcept {
     case errc::firmware_exists: return "a different file of that name is already installed";
     case errc::firmware_shadowed:
       return "a file of that name earlier in the search path would be loaded instead";
+    case errc::too_many_resources:
+      return "the table needs more bookkeeping slots than the host's limits hold";
+    case errc::vring_too_large: return "a vring's size does not fit in 32 bits";
+    case errc::raw_standard_type:
+      return "a raw entry has a standard type: describe it with its own builder";
+    case errc::unknown_command: return "the command is not one of start, stop and detach";
+    case errc::no_image: return "there is no firmware image to start";
   }
   return "unknown error";
 }
@@ -480,51 +555,6 @@ struct error {
 
 // A warning has the same shape as an error; it does not stop anything.
 using warning = error;
-
-// Text built without a heap; `view()` is valid as long as the object lives.
-template <std::size_t Capacity>
-class text_buffer {
- public:
-  constexpr std::string_view view() const noexcept { return {chars_, size_}; }
-  constexpr const char* c_str() const noexcept { return chars_; }
-  constexpr std::size_t size() const noexcept { return size_; }
-
-  constexpr text_buffer& append(std::string_view s) noexcept {
-    for (char c : s) put(c);
-    return *this;
-  }
-  constexpr text_buffer& append_decimal(std::uint64_t v) noexcept {
-    char digits[20]{};
-    std::size_t n = 0;
-    do {
-      digits[n++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-    while (n > 0) put(digits[--n]);
-    return *this;
-  }
-  constexpr text_buffer& append_hex(std::uint64_t v) noexcept {
-    append("0x");
-    char digits[16]{};
-    std::size_t n = 0;
-    do {
-      digits[n++] = "0123456789abcdef"[v & 0xF];
-      v >>= 4;
-    } while (v != 0);
-    while (n > 0) put(digits[--n]);
-    return *this;
-  }
-
- private:
-  constexpr void put(char c) noexcept {
-    if (size_ + 1 < Capacity) {
-      chars_[size_++] = c;
-      chars_[size_] = '\0';
-    }
-  }
-  char chars_[Capacity]{};
-  std::size_t size_ = 0;
-};
 
 using message_text = text_buffer<160>;
 
@@ -549,12 +579,19 @@ constexpr message_text message(const error& e) noexcept {
       text.append(" (num_of_vrings is ").append_decimal(e.value).append(")");
       break;
     case errc::unknown_resource_type:
+    case errc::raw_standard_type:
     case errc::vendor_resource_ignored:
     case errc::vendor_resource_failed:
       text.append(" (type ").append_decimal(e.value).append(")");
       break;
     case errc::out_of_memory:
       text.append(" (").append_hex(e.value).append(" bytes asked)");
+      break;
+    case errc::too_many_resources:
+      text.append(" (limit ").append_decimal(e.value).append(")");
+      break;
+    case errc::vring_too_large:
+      text.append(" (num is ").append_decimal(e.value).append(")");
       break;
     case errc::permission_denied:
     case errc::firmware_in_use:
@@ -1903,7 +1940,7 @@ class table_writer {
   template <std::size_t BodyLen>
   constexpr void write(std::size_t at, std::uint32_t index, const rsc::raw<BodyLen>& r) noexcept {
     if (r.type_id <= 3)
-      fail(description_fault::raw_standard_type, errc::unknown_resource_type, at, index, r.type_id);
+      fail(description_fault::raw_standard_type, errc::raw_standard_type, at, index, r.type_id);
     put(at, r.type_id);
     for (std::size_t k = 0; k < BodyLen; ++k) put_u8(at + 4 + k, r.body[k]);
   }
@@ -2778,6 +2815,89 @@ concept platform_reports_running = requires(const P& p) {
   { p.is_running() } -> std::same_as<bool>;
 };
 
+// For platform authors: whether P declares an operation at all, whatever its signature (a member
+// one can take the address of, or call as the lifecycle would), so that check_platform can say
+// which declared operation the lifecycle ignores because its signature is not the one above.
+namespace detail {
+template <class P>
+concept declares_start = requires { &P::start; } || requires(P& p) { p.start(std::uint64_t{}); };
+template <class P>
+concept declares_stop = requires { &P::stop; } || requires(P& p) { p.stop(); };
+template <class P>
+concept declares_loaded_table = requires { &P::loaded_table; } || requires(P& p) { p.loaded_table(); };
+template <class P>
+concept declares_detach = requires { &P::detach; } || requires(P& p) { p.detach(); };
+template <class P>
+concept declares_attach = requires { &P::attach; } || requires(P& p) { p.attach(); };
+template <class P>
+concept declares_prepare = requires { &P::prepare; } || requires { &P::unprepare; } ||
+                           requires(P& p) { p.prepare(); } || requires(P& p) { p.unprepare(); };
+template <class P>
+concept declares_map_devmem = requires { &P::map_devmem; } || requires { &P::unmap_devmem; };
+template <class P>
+concept declares_kick = requires { &P::kick; } || requires(P& p) { p.kick(std::uint32_t{}); };
+template <class P>
+concept declares_handle_vendor = requires { &P::handle_vendor; };
+template <class P>
+concept declares_negotiate_features = requires { &P::negotiate_features; };
+template <class P>
+concept declares_is_running = requires { &P::is_running; } || requires(P& p) { p.is_running(); };
+}  // namespace detail
+
+// Fails to compile, with a message naming the operation and the signature the lifecycle expects,
+// when P lacks a required operation or declares an optional one with another signature (which
+// the lifecycle would otherwise ignore: a non-const is_running() starts the remote offline, a
+// detach() returning bool removes the detach transition). processor<P> checks it; a platform's
+// author can too: static_assert(rproc::check_platform<my_board>());
+template <class P>
+consteval bool check_platform() {
+  static_assert(requires(P& p, std::uint64_t da, std::size_t len) {
+    { p.da_to_va(da, len) } -> std::same_as<std::span<std::byte>>;
+  }, "rproc platform: needs std::span<std::byte> da_to_va(std::uint64_t da, std::size_t len)");
+  static_assert(requires(P& p, const allocation_request& request) {
+    { p.allocate(request) } -> std::same_as<result<memory_region>>;
+  }, "rproc platform: needs rproc::result<rproc::memory_region> "
+     "allocate(const rproc::allocation_request&)");
+  static_assert(requires(P& p, const memory_region& region) {
+    { p.release(region) } noexcept -> std::same_as<void>;
+  }, "rproc platform: needs void release(const rproc::memory_region&) noexcept");
+  static_assert(!detail::declares_start<P> || platform_can_start<P>,
+                "rproc platform: start must be rproc::result<void> start(std::uint64_t "
+                "boot_address); as declared it is ignored and nothing can start the core");
+  static_assert(!detail::declares_stop<P> || platform_can_stop<P>,
+                "rproc platform: stop must be rproc::result<void> stop(); as declared it is "
+                "ignored and nothing can stop the core");
+  static_assert(!detail::declares_loaded_table<P> || platform_can_attach<P>,
+                "rproc platform: loaded_table must be rproc::result<rproc::mutable_located_table> "
+                "loaded_table(); as declared it is ignored and there is no attach");
+  static_assert(!detail::declares_detach<P> || platform_can_detach<P>,
+                "rproc platform: detach must be rproc::result<void> detach(), beside "
+                "loaded_table(); as declared it is ignored and there is no detach");
+  static_assert(!detail::declares_attach<P> || platform_has_attach_notification<P>,
+                "rproc platform: attach must be rproc::result<void> attach(); as declared it is "
+                "ignored and the platform is not told of an attach");
+  static_assert(!detail::declares_prepare<P> || platform_has_prepare<P>,
+                "rproc platform: prepare must be rproc::result<void> prepare(), with void "
+                "unprepare() noexcept; as declared both are ignored");
+  static_assert(!detail::declares_map_devmem<P> || platform_maps_devmem<P>,
+                "rproc platform: map_devmem must be rproc::result<void> map_devmem(const "
+                "rproc::devmem_request&), with void unmap_devmem(const rproc::devmem_request&) "
+                "noexcept; as declared both are ignored and devmem entries fail");
+  static_assert(!detail::declares_kick<P> || platform_can_kick<P>,
+                "rproc platform: kick must be rproc::result<void> kick(std::uint32_t notifyid); "
+                "as declared it is ignored and handles have no kick");
+  static_assert(!detail::declares_handle_vendor<P> || platform_handles_vendor<P>,
+                "rproc platform: handle_vendor must be rproc::vendor_outcome handle_vendor(const "
+                "rproc::vendor_entry&); as declared it is ignored and vendor entries are skipped");
+  static_assert(!detail::declares_negotiate_features<P> || platform_negotiates_features<P>,
+                "rproc platform: negotiate_features must be std::uint32_t negotiate_features("
+                "std::uint32_t id, std::uint32_t offered); as declared it is ignored");
+  static_assert(!detail::declares_is_running<P> || platform_reports_running<P>,
+                "rproc platform: is_running must be bool is_running() const; as declared it is "
+                "ignored and the remote starts offline");
+  return true;
+}
+
 // Static facts a platform may state as members; each has a default.
 template <class P>
 constexpr std::size_t page_size_of() noexcept {
@@ -3080,12 +3200,12 @@ class resource_set {
     return e;
   }
   template <class Entry>
-  constexpr result<void> no_room(const Entry& e) const noexcept {
-    return error{errc::out_of_memory, e.offset(), e.index(), max_resources};
+  static constexpr error no_room(const Entry& e, std::uint64_t limit) noexcept {
+    return {errc::too_many_resources, e.offset(), e.index(), limit};
   }
 
   result<void> register_carveout(const mutable_carveout_entry& c) noexcept {
-    if (used_slots() == max_resources) return no_room(c);
+    if (used_slots() == max_resources) return no_room(c, max_resources);
     carveouts_[carveout_count_++] = {
         c.index(),
         {c.da(), c.pa(), c.len(), 1, allocation_purpose::carveout, c.index()},
@@ -3096,7 +3216,7 @@ class resource_set {
 
   result<void> map_devmem(Platform& platform, const mutable_devmem_entry& d) noexcept {
     if constexpr (platform_maps_devmem<Platform>) {
-      if (used_slots() == max_resources) return no_room(d);
+      if (used_slots() == max_resources) return no_room(d, max_resources);
       const devmem_request request{d.da(), d.pa(), d.len(), d.flags(), d.index()};
       if (auto mapped = platform.map_devmem(request); !mapped) {
         error e = mapped.error();
@@ -3113,7 +3233,7 @@ class resource_set {
   }
 
   result<void> locate_trace(Platform& platform, const mutable_trace_entry& t) noexcept {
-    if (used_slots() == max_resources) return no_room(t);
+    if (used_slots() == max_resources) return no_room(t, max_resources);
     const auto buffer = platform.da_to_va(t.da(), t.len());
     if (buffer.size() < t.len() || (t.len() != 0 && buffer.empty()))
       return error{errc::trace_not_mapped, t.offset() + layout::trace::da, t.index(), t.da()};
@@ -3122,18 +3242,18 @@ class resource_set {
   }
 
   result<void> add_vdev(Platform& platform, const mutable_vdev_entry& v) noexcept {
-    if (vdev_count_ == max_vdevs) return no_room(v);
+    if (vdev_count_ == max_vdevs) return no_room(v, max_vdevs);
     for (std::uint32_t k = 0; k < v.num_of_vrings(); ++k) {
-      if (used_slots() == max_resources) return no_room(v);
+      if (used_slots() == max_resources) return no_room(v, max_resources);
       const auto vring = v.vring(k);
       const std::size_t vring_at = v.offset() + layout::vdev::vrings + k * layout::vring::size;
       const std::uint64_t bytes = round_up(vring_size(vring.num(), vring.align()),
                                            page_size_of<Platform>());
       if (bytes > 0xFFFFFFFFu)
-        return error{errc::out_of_memory, vring_at + layout::vring::num, v.index(), vring.num()};
+        return error{errc::vring_too_large, vring_at + layout::vring::num, v.index(), vring.num()};
       const auto notifyid = notify_ids_.take();
       if (!notifyid)
-        return error{errc::out_of_memory, vring_at + layout::vring::notifyid, v.index(),
+        return error{errc::too_many_resources, vring_at + layout::vring::notifyid, v.index(),
                      Limits::max_notify_ids};
       // Recorded before allocating, so that release() gives the id back if allocation fails.
       vring_record& record = vrings_[vring_count_++];
@@ -3427,6 +3547,8 @@ class claim;
 // running one stopped.
 template <platform Platform>
 class processor {
+  static_assert(check_platform<Platform>());
+
  public:
   using platform_type = Platform;
   using limits = typename limits_of<Platform>::type;
@@ -4136,7 +4258,7 @@ class machine {
   result<void> start() noexcept {
     switch (processor_.current_state()) {
       case state::offline:
-        if (start_ == nullptr) return invalid();  // no firmware to start: set_firmware first
+        if (start_ == nullptr) return error{errc::no_image, 0, std::nullopt, 0};
         return start_(processor_, image_);
       case state::detached:
         if constexpr (platform_can_attach<Platform>) return processor_.attach();
@@ -4165,7 +4287,7 @@ class machine {
     if (text == "start") return start();
     if (text == "stop") return stop();
     if (text == "detach") return detach();
-    return error{errc::invalid_state, 0, std::nullopt, 0};
+    return error{errc::unknown_command, 0, std::nullopt, 0};
   }
 
   // A crash report moves any state but offline and crashed to crashed.
@@ -4178,7 +4300,7 @@ class machine {
       if (processor_.crashed_from_ == state::attached) return processor_.recover();
     if constexpr (platform_can_stop<Platform>) {
       if (auto stopped = processor_.stop(); !stopped) return stopped;
-      if (start_ == nullptr) return invalid();
+      if (start_ == nullptr) return error{errc::no_image, 0, std::nullopt, 0};
       return start_(processor_, image_);
     } else {
       return invalid();
@@ -4409,8 +4531,9 @@ class basic_platform {
 
   result<memory_region> allocate(const allocation_request& request) noexcept {
     if (inject()) return error{errc::out_of_memory, 0, std::nullopt, request.len};
-    if (allocation_count_ == max_allocations || request.len == 0)
-      return error{errc::out_of_memory, 0, std::nullopt, request.len};
+    if (allocation_count_ == max_allocations)
+      return error{errc::too_many_resources, 0, std::nullopt, max_allocations};
+    if (request.len == 0) return error{errc::out_of_memory, 0, std::nullopt, request.len};
     std::optional<std::uint64_t> da;
     if (request.da != fw_rsc_addr_any) {
       // A fixed address is honoured or refused; the board has no IOMMU to remap it.

@@ -38,7 +38,7 @@ class machine {
   result<void> start() noexcept {
     switch (processor_.current_state()) {
       case state::offline:
-        if (start_ == nullptr) return invalid();  // no firmware to start: set_firmware first
+        if (start_ == nullptr) return error{errc::no_image, 0, std::nullopt, 0};
         return start_(processor_, image_);
       case state::detached:
         if constexpr (platform_can_attach<Platform>) return processor_.attach();
@@ -67,7 +67,7 @@ class machine {
     if (text == "start") return start();
     if (text == "stop") return stop();
     if (text == "detach") return detach();
-    return error{errc::invalid_state, 0, std::nullopt, 0};
+    return error{errc::unknown_command, 0, std::nullopt, 0};
   }
 
   // A crash report moves any state but offline and crashed to crashed.
@@ -80,7 +80,7 @@ class machine {
       if (processor_.crashed_from_ == state::attached) return processor_.recover();
     if constexpr (platform_can_stop<Platform>) {
       if (auto stopped = processor_.stop(); !stopped) return stopped;
-      if (start_ == nullptr) return invalid();
+      if (start_ == nullptr) return error{errc::no_image, 0, std::nullopt, 0};
       return start_(processor_, image_);
     } else {
       return invalid();

@@ -74,6 +74,8 @@ class claim;
 // running one stopped.
 template <platform Platform>
 class processor {
+  static_assert(check_platform<Platform>());
+
  public:
   using platform_type = Platform;
   using limits = typename limits_of<Platform>::type;

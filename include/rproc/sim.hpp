@@ -209,8 +209,9 @@ class basic_platform {
 
   result<memory_region> allocate(const allocation_request& request) noexcept {
     if (inject()) return error{errc::out_of_memory, 0, std::nullopt, request.len};
-    if (allocation_count_ == max_allocations || request.len == 0)
-      return error{errc::out_of_memory, 0, std::nullopt, request.len};
+    if (allocation_count_ == max_allocations)
+      return error{errc::too_many_resources, 0, std::nullopt, max_allocations};
+    if (request.len == 0) return error{errc::out_of_memory, 0, std::nullopt, request.len};
     std::optional<std::uint64_t> da;
     if (request.da != fw_rsc_addr_any) {
       // A fixed address is honoured or refused; the board has no IOMMU to remap it.
