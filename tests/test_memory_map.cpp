@@ -16,8 +16,6 @@ using rproc::finding_code;
 using rproc::map_finding;
 using rproc::region_kind;
 
-constexpr std::uint32_t any = rproc::fw_rsc_addr_any;
-
 // One of each kind: a fixed carveout holding a trace buffer, a carveout and a vring the host
 // places, a fixed vring, a devmem window.
 constexpr auto mixed_table = rproc::make_table(
