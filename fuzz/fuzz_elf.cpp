@@ -163,24 +163,19 @@ bool finding_holds(const rproc::map_finding& f, std::span<const rproc::map_regio
 }
 
 void check_map(const rproc::elf_image& image) {
-  std::optional<rproc::table_view> table;
-  if (const auto s = image.table_section(); s && s->size != 0) {
-    const auto bytes = image.bytes().subspan(static_cast<std::size_t>(s->offset),
-                                             static_cast<std::size_t>(s->size));
-    if (const auto parsed = rproc::parse_table(bytes, image.order())) table = *parsed;
-  }
-  const rproc::map_sources sources{.image = image, .table = table, .live = table};
+  const auto located = image.resource_table();
+  const rproc::map_sources sources{.image = image, .table = located, .live = located};
   const std::size_t count = rproc::map_region_count(sources);
-  std::size_t expected = 0;
+  std::size_t expected = located ? 1 : 0;
   for (const rproc::elf_segment s : image.segments()) expected += s.is_load() && s.memsz != 0;
-  if (const auto s = image.table_section(); s && s->size != 0) ++expected;
-  if (table) {
-    for (const rproc::resource_entry e : *table) {
-      if (const auto v = e.as<rproc::vdev_entry>()) expected += v->num_of_vrings();
-      else if (e.as<rproc::carveout_entry>() || e.as<rproc::devmem_entry>() ||
-               e.as<rproc::trace_entry>())
-        ++expected;
-    }
+  rproc::table_view table{};  // no entries when there is no valid table
+  if (const auto parsed = located ? located->parse() : rproc::result<rproc::table_view>(table))
+    table = *parsed;
+  for (const rproc::resource_entry e : table) {
+    if (const auto v = e.as<rproc::vdev_entry>()) expected += v->num_of_vrings();
+    else if (e.as<rproc::carveout_entry>() || e.as<rproc::devmem_entry>() ||
+             e.as<rproc::trace_entry>())
+      ++expected;
   }
   require(count == expected, "one region per segment, section, memory entry and vring");
 

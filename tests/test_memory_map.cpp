@@ -26,8 +26,9 @@ constexpr auto mixed_table = rproc::make_table(
     rsc::vdev{}.with_vrings(rsc::vring{.da = 0x8000, .align = 16, .num = 8},
                             rsc::vring{.align = 4096, .num = 256, .notifyid = 1}));
 
+// A table at no known address (a raw table): its entries only.
 constexpr rproc::map_sources from_table(const auto& table) {
-  return {.table = rproc::parse_table(table).value()};
+  return {.table = rproc::located_table{table.bytes}};
 }
 
 // The codes of a map's findings, with the labels of the regions each names.
@@ -95,7 +96,7 @@ TEST_CASE("the addresses a host assigned come from its live table, and are not j
   live[1].as<rproc::mutable_carveout_entry>()->set_pa(0x90002100);
   live[4].as<rproc::mutable_vdev_entry>()->vring(1).set_da(0x8000);  // on the fixed vring
   auto sources = from_table(mixed_table);
-  sources.live = rproc::parse_table(live_bytes).value();
+  sources.live = rproc::located_table{live_bytes};
   const rproc::memory_map<8, 8> map(sources);
   REQUIRE(map.regions().size() == 6);
   const auto& heap = map.regions()[2];  // between the trace buffer and the vrings
@@ -114,7 +115,6 @@ TEST_CASE("the addresses a host assigned come from its live table, and are not j
 
   // A vring the host released reads da 0: not an address it holds.
   live[4].as<rproc::mutable_vdev_entry>()->vring(1).set_da(0);
-  sources.live = rproc::parse_table(live_bytes).value();
   const rproc::memory_map<8, 8> released(sources);
   CHECK_FALSE(released.regions()[5].placed());
 }

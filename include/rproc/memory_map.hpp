@@ -5,7 +5,7 @@
 // (make_memory_map) or into a memory_map<MaxRegions, MaxFindings>. Optional: rproc.hpp does not
 // include it.
 //
-//   const rproc::memory_map<> map({.image = image, .table = table});
+//   const rproc::memory_map<> map({.image = image, .table = image.resource_table()});
 //   for (const rproc::map_region& r : map.regions()) ...        // by address, unplaced last
 //   for (const rproc::map_finding& f : map.findings()) ...      // code, region, other region
 #pragma once
@@ -21,6 +21,7 @@
 #include "elf.hpp"
 #include "entries.hpp"
 #include "error.hpp"
+#include "located_table.hpp"
 #include "resources.hpp"
 #include "table.hpp"
 
@@ -43,7 +44,8 @@ constexpr std::string_view to_string(region_kind kind) noexcept {
 // One range of device addresses and what put it there.
 struct map_region {
   region_kind kind = region_kind::segment;
-  // segment: its program header; table: the .resource_table section; the others: their entry.
+  // segment: its program header; table: the image's .resource_table section (0 without an
+  // image); the others: their entry.
   std::uint32_t index = 0;
   std::uint32_t vring = 0;  // a vring's index in its vdev
   // Whether the firmware chose the address; a carveout or vring at FW_RSC_ADDR_ANY did not.
@@ -130,12 +132,14 @@ struct map_finding {
   friend constexpr bool operator==(const map_finding&, const map_finding&) = default;
 };
 
-// What a map is drawn from; each view must outlive the map's use of it.
+// What a map is drawn from; the bytes each refers to must outlive the map's use of it.
 struct map_sources {
-  std::optional<elf_image> image{};  // PT_LOAD segments and the .resource_table section
-  std::optional<table_view> table{};  // the firmware's table (parsed)
-  // The same table after a host attached (its live copy): the addresses it assigned.
-  std::optional<table_view> live{};
+  std::optional<elf_image> image{};  // its PT_LOAD segments
+  // The firmware's table (image->resource_table()): a region where its address is known, and
+  // its entries when it parses.
+  std::optional<located_table> table{};
+  // The same table after a host attached (its live copy): the addresses the host assigned.
+  std::optional<located_table> live{};
   std::uint64_t page_size = 4096;  // the host's, to which it rounds each vring up
 };
 
@@ -224,6 +228,13 @@ class map_writer {
   bool findings_truncated_ = false;
 };
 
+// The entries of a located table, when it parses (a map shows what it can of one that does not).
+constexpr std::optional<table_view> entries_of(const std::optional<located_table>& t) noexcept {
+  if (!t) return std::nullopt;
+  const auto parsed = t->parse();
+  return parsed ? std::optional(*parsed) : std::nullopt;
+}
+
 template <class F>
 constexpr void for_each_region(const map_sources& from, F&& add) {
   if (from.image) {
@@ -235,15 +246,20 @@ constexpr void for_each_region(const map_sources& from, F&& add) {
       r.vaddr = s.vaddr;
       add(r);
     }
-    if (const auto section = from.image->table_section(); section && section->size != 0)
-      add(map_region{.kind = region_kind::table, .index = section->index, .da = section->addr,
-                     .size = section->size});
   }
   if (!from.table) return;
-  const table_view& table = *from.table;
+  if (from.table->da && !from.table->bytes.empty()) {
+    const auto section = from.image ? from.image->table_section() : std::nullopt;
+    add(map_region{.kind = region_kind::table, .index = section ? section->index : 0,
+                   .da = from.table->da, .size = from.table->bytes.size()});
+  }
+  const auto firmware = entries_of(from.table);
+  if (!firmware) return;
+  const table_view& table = *firmware;
+  const auto live_table = entries_of(from.live);
   const auto live_entry = [&](std::uint32_t i) -> std::optional<resource_entry> {
-    if (!from.live || i >= from.live->num()) return std::nullopt;
-    const resource_entry e = (*from.live)[i];
+    if (!live_table || i >= live_table->num()) return std::nullopt;
+    const resource_entry e = (*live_table)[i];
     if (e.kind() != table[i].kind()) return std::nullopt;
     return e;
   };
