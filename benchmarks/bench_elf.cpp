@@ -1,5 +1,5 @@
 // Finding the resource table in a firmware image: read_elf (every check of SPEC section 2) then
-// resource_table() (the section found by name, its table parsed). The time must follow the number
+// resource_table()->parse() (the section found by name, its table parsed). The time must follow the number
 // of sections and not the size of the file:
 // - synthetic images (tests/elf_writer.hpp) of 64 sections and 4 KiB to 16 MiB, and of
 //   4 to 16384 sections in a few KiB, the table after all the other sections;
@@ -37,7 +37,7 @@ struct image_case {
   const auto image = rproc::read_elf(file);
   if (!image) return false;
   const auto table = image->resource_table();
-  return table && table->has_value();
+  return table && table->parse().has_value();
 }
 
 void bm_find(benchmark::State& state, const image_case& c) {
@@ -115,7 +115,7 @@ std::vector<image_case> corpus_cases() {
     const auto image = rproc::read_elf(file);
     if (!image) continue;
     const auto table = image->resource_table();
-    if (!table || !*table) continue;  // no table to find, or one that does not parse
+    if (!table || !table->parse()) continue;  // no table to find, or one that does not parse
     all.push_back({"elf_find/" + p.stem().string(), "rproc", std::move(file)});
   }
   const auto sections = [](const image_case& c) {

@@ -3,7 +3,7 @@
 //   memcpy of the table twice (what the cycle must copy: the clean copy taken at attach, written
 //   back at detach; target (issue 7): the cycle <= 3x the two copies), and beside those copies
 //   plus zeroing the vrings' memory (SPEC section 3): the memory traffic no cycle avoids;
-// - snapshot take + restore alone (with the bytes one attach writes in between), beside the same
+// - the clean copy's take + restore alone (with the bytes one attach writes in between), beside the same
 //   two copies;
 // - the typed handle (remote<P, State>) beside rproc::machine, the enum-switched state machine
 //   calling the same processor operations: the whole cycle, and an attach the platform refuses
@@ -16,7 +16,7 @@
 #include <rproc/builder.hpp>
 #include <rproc/lifecycle.hpp>
 #include <rproc/sim.hpp>
-#include <rproc/snapshot.hpp>
+#include <rproc/clean_copy.hpp>
 
 #include <benchmark/benchmark.h>
 
@@ -227,19 +227,19 @@ std::vector<byte_write> attach_writes(const lifecycle_case& c) {
   return writes;
 }
 
-void bm_snapshot(benchmark::State& state, const lifecycle_case& c) {
+void bm_clean_copy(benchmark::State& state, const lifecycle_case& c) {
   const auto writes = attach_writes(c);
   if (writes.empty()) return state.SkipWithError("an attach writes nothing into this table");
   const page_bytes live_storage(c.table);
   const std::span<std::byte> live = live_storage.span();
-  rproc::table_snapshot<board_t::max_table_size> snapshot;
+  rproc::clean_copy<board_t::max_table_size> clean;
   std::size_t written = 0;
   for (auto _ : state) {
     benchmark::DoNotOptimize(live.data());
-    if (!snapshot.take(live, c.order)) return state.SkipWithError("take failed");
+    if (!clean.take(live, c.order)) return state.SkipWithError("take failed");
     for (const byte_write& w : writes) live[w.offset] = w.value;
     benchmark::ClobberMemory();
-    const auto restored = snapshot.restore(live, rproc::on_remote_change::fail);
+    const auto restored = clean.restore(live, rproc::on_remote_change::fail);
     if (!restored) return state.SkipWithError("restore failed");
     written = restored->bytes_written;
   }
@@ -320,7 +320,7 @@ int main(int argc, char** argv) {
     const std::string group = "lifecycle/" + c.name + "/";
     rproc_bench::add(group + "cycle", bm_cycle, std::cref(c));
     rproc_bench::add(group + "enum_cycle", bm_enum_cycle, std::cref(c));
-    rproc_bench::add(group + "snapshot", bm_snapshot, std::cref(c));
+    rproc_bench::add(group + "clean_copy", bm_clean_copy, std::cref(c));
     rproc_bench::add(group + "memcpy_x2", bm_memcpy_x2, std::cref(c));
     rproc_bench::add(group + "floor", bm_floor, std::cref(c));
     rproc_bench::add(group + "refused", bm_refused, std::cref(c));
@@ -329,7 +329,7 @@ int main(int argc, char** argv) {
   static constexpr rproc_bench::comparison comparisons[] = {
       {"cycle", "memcpy_x2", 3.0},
       {"cycle", "floor", 0},
-      {"snapshot", "memcpy_x2", 0},
+      {"clean_copy", "memcpy_x2", 0},
       // "The same speed": within the spread of repeated runs (benchmarks/README.md).
       {"cycle", "enum_cycle", 1.05},
       {"refused", "enum_refused", 1.05},

@@ -120,7 +120,7 @@ std::optional<rproc::error> fault_of(const rsc::vdev_with<N, C>& v, std::size_t 
 }
 template <std::size_t B>
 std::optional<rproc::error> fault_of(const rsc::raw<B>& r, std::size_t at, std::uint32_t index) {
-  if (r.type_id <= 3) return rproc::error{rproc::errc::unknown_resource_type, at, index, r.type_id};
+  if (r.type_id <= 3) return rproc::error{rproc::errc::raw_standard_type, at, index, r.type_id};
   return std::nullopt;
 }
 

@@ -3,11 +3,16 @@
 //   fault is an ELF code at an offset inside the file;
 // - every section name ends inside the string table; the table section is the first section
 //   named .resource_table; every PT_LOAD segment's contents lie in the file, filesz <= memsz;
-// - resource_table() is parse_table of that section's bytes (copied to a block of their own) in
-//   the image's byte order, faults moved to file offsets; the C loop agrees on little-endian ones;
+// - resource_table() is that section's bytes, order, address and offset, and its parse() is
+//   parse_table of those bytes (copied to a block of their own) in the image's byte order,
+//   faults moved to file offsets; the C loop agrees on little-endian ones;
 // - load() into a bounded device memory (64 KiB at the first loadable address) either writes
-//   exactly what the segments say, in file order, or fails before writing anything.
+//   exactly what the segments say, in file order, or fails before writing anything;
+// - the memory map (with the table as its own live copy) holds one region per loadable segment,
+//   table section, carveout, devmem, trace and vring, placed ones by address, and each finding
+//   names regions that are as its code says; a buffer too small keeps what fits and says so.
 #include <rproc/elf.hpp>
+#include <rproc/memory_map.hpp>
 #include <rproc/table.hpp>
 
 #include <algorithm>
@@ -41,7 +46,7 @@ void check_table(const rproc::elf_image& image, std::span<const std::byte> file)
   const auto found = image.resource_table();
   const auto warning = image.empty_table_warning();
   if (!section || section->size == 0) {
-    require(found && !*found, "no table without a non-empty section");
+    require(!found, "no table without a non-empty section");
     require(warning.has_value() == (section && section->size == 0), "empty_table_section");
     return;
   }
@@ -50,30 +55,23 @@ void check_table(const rproc::elf_image& image, std::span<const std::byte> file)
           "the table section lies in the file");
   const auto at = static_cast<std::size_t>(section->offset);
   const auto copy = fuzz::exact_copy(file.subspan(at, static_cast<std::size_t>(section->size)));
+  require(found.has_value(), "a table where the section has bytes");
+  require(found->bytes.data() == file.data() + at && found->bytes.size() == copy.size() &&
+              found->order == image.order() && found->da == section->addr &&
+              found->file_offset == at,
+          "resource_table() gives the section's bytes, order, address and file offset");
   const auto parsed = rproc::parse_table(copy, image.order());
-  require(found.has_value() == parsed.has_value(), "resource_table() is parse_table");
+  const auto in_file = found->parse();
+  require(in_file.has_value() == parsed.has_value(), "parse() is parse_table");
   if (parsed) {
-    const rproc::elf_resource_table& table = **found;
-    require(table.address == section->addr && table.file_offset == at &&
-                table.section_index == section->index,
-            "where the table is");
-    fuzz::require_same_values(table.table, *parsed);
+    fuzz::require_same_values(*in_file, *parsed);
   } else {
     rproc::error moved = parsed.error();
     moved.offset += at;
-    require(found.error() == moved, "a table fault at its file offset");
+    require(in_file.error() == moved, "a table fault at its file offset");
   }
   if (image.order() == rproc::endian::little)
     require(fuzz::same_outcome(parsed, fuzz::c_validate(copy, false)), "the C loop agrees");
-
-  const auto for_start = image.table();
-  require(for_start.has_value() == found.has_value(), "table() agrees with resource_table()");
-  if (for_start) {
-    const rproc::elf_image_table& t = **for_start;
-    require(t.bytes.data() == file.data() + at && t.bytes.size() == copy.size() &&
-                t.order == image.order() && t.da == section->addr,
-            "table() gives the section's bytes, order and address");
-  }
 }
 
 void check_load(const rproc::elf_image& image) {
@@ -130,6 +128,99 @@ void check_load(const rproc::elf_image& image) {
   }
 }
 
+// Whether the finding's premise holds of the regions it names.
+bool finding_holds(const rproc::map_finding& f, std::span<const rproc::map_region> regions) {
+  using rproc::region_kind;
+  const rproc::map_region& r = regions[f.region];
+  if (!f.other) {
+    const bool held = std::ranges::any_of(regions, [&](const rproc::map_region& h) {
+      if (&h == &r || h.assigned) return false;
+      if (f.code == rproc::finding_code::table_outside_segments)
+        return h.kind == region_kind::segment && h.contains(r);
+      const bool memory = h.kind == region_kind::segment || h.kind == region_kind::devmem ||
+                          (h.kind == region_kind::carveout && h.fixed);
+      return memory && h.overlaps(r);
+    });
+    if (held) return false;
+    if (f.code == rproc::finding_code::table_outside_segments) return r.kind == region_kind::table;
+    return f.code == rproc::finding_code::outside_firmware_memory &&
+           (r.kind == region_kind::trace || (r.kind == region_kind::vring && r.fixed));
+  }
+  const rproc::map_region& o = regions[*f.other];
+  if (*f.other == f.region || !r.overlaps(o) || r.assigned || o.assigned) return false;
+  const auto buffer = [](region_kind k) {
+    return k == region_kind::table || k == region_kind::trace || k == region_kind::vring;
+  };
+  switch (f.code) {
+    case rproc::finding_code::vring_overlaps_segment:
+      return r.kind == region_kind::vring && o.kind == region_kind::segment;
+    case rproc::finding_code::segment_straddles_carveout:
+      return r.kind == region_kind::segment && o.kind == region_kind::carveout && !o.contains(r);
+    case rproc::finding_code::buffers_overlap: return buffer(r.kind) && buffer(o.kind);
+    case rproc::finding_code::regions_overlap: return !r.contains(o) && !o.contains(r);
+    default: return false;
+  }
+}
+
+void check_map(const rproc::elf_image& image) {
+  const auto located = image.resource_table();
+  const rproc::map_sources sources{.image = image, .table = located, .live = located};
+  const std::size_t count = rproc::map_region_count(sources);
+  std::size_t expected = located ? 1 : 0;
+  for (const rproc::elf_segment s : image.segments()) expected += s.is_load() && s.memsz != 0;
+  rproc::table_view table{};  // no entries when there is no valid table
+  if (const auto parsed = located ? located->parse() : rproc::result<rproc::table_view>(table))
+    table = *parsed;
+  for (const rproc::resource_entry e : table) {
+    if (const auto v = e.as<rproc::vdev_entry>()) expected += v->num_of_vrings();
+    else if (e.as<rproc::carveout_entry>() || e.as<rproc::devmem_entry>() ||
+             e.as<rproc::trace_entry>())
+      ++expected;
+  }
+  require(count == expected, "one region per segment, section, memory entry and vring");
+
+  std::vector<rproc::map_region> regions(count);
+  std::vector<rproc::map_finding> findings(std::min<std::size_t>(count * (count + 1) / 2, 4096));
+  const auto map = rproc::make_memory_map(sources, regions, findings);
+  require(map.regions.size() == count && map.regions_omitted == 0,
+          "every region in a buffer that fits");
+  for (std::size_t i = 0; i + 1 < count; ++i) {
+    const auto& a = map.regions[i];
+    const auto& b = map.regions[i + 1];
+    require(a.placed() || !b.placed(), "unplaced regions last");
+    require(!b.placed() || *a.da <= *b.da, "placed regions by address");
+  }
+  for (const rproc::map_region& r : map.regions)
+    require(r.placed() == (r.fixed || r.assigned) && !(r.fixed && r.assigned),
+            "a region is placed by its firmware or by the host");
+  for (std::size_t k = 0; k < map.findings.size(); ++k) {
+    const auto& f = map.findings[k];
+    require(f.region < count && (!f.other || *f.other < count), "a finding names regions");
+    require(finding_holds(f, map.regions), "a finding's regions are as its code says");
+    for (std::size_t m = 0; m < k; ++m) require(!(map.findings[m] == f), "no finding twice");
+  }
+  if (!map.findings_truncated) {
+    // Every fixed vring over a segment is found (the rule with the simplest premise).
+    std::size_t pairs = 0;
+    for (const auto& v : map.regions)
+      for (const auto& s : map.regions)
+        pairs += v.kind == rproc::region_kind::vring && v.fixed &&
+                 s.kind == rproc::region_kind::segment && v.overlaps(s);
+    require(pairs == static_cast<std::size_t>(std::ranges::count(
+                         map.findings, rproc::finding_code::vring_overlaps_segment,
+                         &rproc::map_finding::code)),
+            "every fixed vring over a segment is a finding");
+  }
+
+  // Buffers a third of the size: what fits, and the count of what did not.
+  std::vector<rproc::map_region> few(count / 3);
+  std::vector<rproc::map_finding> fewer(map.findings.size() / 3);
+  const auto small = rproc::make_memory_map(sources, few, fewer);
+  require(small.regions.size() == few.size() && small.regions_omitted == count - few.size(),
+          "a small buffer keeps what fits and counts the rest");
+  require(small.findings.size() <= fewer.size(), "findings stay in their buffer");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -148,5 +239,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           "the image views the file");
   check_table(*image, file);
   check_load(*image);
+  check_map(*image);
   return 0;
 }

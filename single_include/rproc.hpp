@@ -276,211 +276,14 @@ using mutable_byte_view = basic_byte_view<std::byte>;
 #include <type_traits>
 #include <utility>
 
+// rproc/text_buffer.hpp
+// Text built without a heap: the messages of errors, in firmware as on a host.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
 namespace rproc {
-
-enum class errc : std::uint8_t {
-  // resource table (SPEC section 2, in the order the checks are made)
-  table_too_small = 1,
-  unsupported_version,
-  header_reserved_nonzero,
-  offsets_truncated,
-  entry_offset_out_of_bounds,
-  entry_truncated,
-  vdev_truncated,
-  entry_reserved_nonzero,
-  vdev_too_many_vrings,
-  vring_invalid,
-  unknown_resource_type,  // a warning unless parsing is strict
-  // ELF image (SPEC section 2, in order)
-  elf_too_small,
-  elf_bad_magic,
-  elf_bad_class,
-  elf_bad_data,
-  elf_bad_header,
-  elf_sections_out_of_bounds,
-  elf_segments_out_of_bounds,
-  elf_bad_string_table,
-  elf_segment_out_of_bounds,
-  table_out_of_bounds,
-  empty_table_section,  // a warning: the section exists with size 0
-  elf_no_loadable_segments,
-  // loading an image
-  segment_not_mapped,
-  // building a table
-  name_too_long,
-  table_too_large,
-  // lifecycle and resources (SPEC section 4)
-  no_resource_table,
-  table_not_mapped,
-  devmem_unsupported,
-  trace_not_mapped,
-  vendor_resource_failed,
-  out_of_memory,
-  platform_failure,
-  table_changed_by_remote,
-  snapshot_too_small,
-  invalid_state,
-  busy,
-  vendor_resource_ignored,  // a warning: the platform does not handle this vendor entry
-  address_unavailable,
-  entries_overlap,
-  // a remote driven through Linux's sysfs (rproc/linux/sysfs.hpp): what the kernel answered
-  remote_not_found,
-  attribute_missing,
-  permission_denied,
-  unknown_state_word,
-  firmware_in_use,
-  firmware_not_found,
-  boot_failed,
-  system_error,
-  remote_crashed,
-  state_not_reached,
-  // installing a firmware image for the kernel (rproc/linux/firmware_path.hpp, rproc-ctl)
-  byte_order_mismatch,
-  bad_firmware_name,
-  firmware_exists,
-  firmware_shadowed,
-};
-
-// The code's name as SPEC spells it ("vring_invalid"), or "unknown" for a value outside errc.
-constexpr std::string_view to_string(errc code) noexcept {
-  switch (code) {
-    case errc::table_too_small: return "table_too_small";
-    case errc::unsupported_version: return "unsupported_version";
-    case errc::header_reserved_nonzero: return "header_reserved_nonzero";
-    case errc::offsets_truncated: return "offsets_truncated";
-    case errc::entry_offset_out_of_bounds: return "entry_offset_out_of_bounds";
-    case errc::entry_truncated: return "entry_truncated";
-    case errc::vdev_truncated: return "vdev_truncated";
-    case errc::entry_reserved_nonzero: return "entry_reserved_nonzero";
-    case errc::vdev_too_many_vrings: return "vdev_too_many_vrings";
-    case errc::vring_invalid: return "vring_invalid";
-    case errc::unknown_resource_type: return "unknown_resource_type";
-    case errc::elf_too_small: return "elf_too_small";
-    case errc::elf_bad_magic: return "elf_bad_magic";
-    case errc::elf_bad_class: return "elf_bad_class";
-    case errc::elf_bad_data: return "elf_bad_data";
-    case errc::elf_bad_header: return "elf_bad_header";
-    case errc::elf_sections_out_of_bounds: return "elf_sections_out_of_bounds";
-    case errc::elf_segments_out_of_bounds: return "elf_segments_out_of_bounds";
-    case errc::elf_bad_string_table: return "elf_bad_string_table";
-    case errc::elf_segment_out_of_bounds: return "elf_segment_out_of_bounds";
-    case errc::table_out_of_bounds: return "table_out_of_bounds";
-    case errc::empty_table_section: return "empty_table_section";
-    case errc::elf_no_loadable_segments: return "elf_no_loadable_segments";
-    case errc::segment_not_mapped: return "segment_not_mapped";
-    case errc::name_too_long: return "name_too_long";
-    case errc::table_too_large: return "table_too_large";
-    case errc::no_resource_table: return "no_resource_table";
-    case errc::table_not_mapped: return "table_not_mapped";
-    case errc::devmem_unsupported: return "devmem_unsupported";
-    case errc::trace_not_mapped: return "trace_not_mapped";
-    case errc::vendor_resource_failed: return "vendor_resource_failed";
-    case errc::out_of_memory: return "out_of_memory";
-    case errc::platform_failure: return "platform_failure";
-    case errc::table_changed_by_remote: return "table_changed_by_remote";
-    case errc::snapshot_too_small: return "snapshot_too_small";
-    case errc::invalid_state: return "invalid_state";
-    case errc::busy: return "busy";
-    case errc::vendor_resource_ignored: return "vendor_resource_ignored";
-    case errc::address_unavailable: return "address_unavailable";
-    case errc::entries_overlap: return "entries_overlap";
-    case errc::remote_not_found: return "remote_not_found";
-    case errc::attribute_missing: return "attribute_missing";
-    case errc::permission_denied: return "permission_denied";
-    case errc::unknown_state_word: return "unknown_state_word";
-    case errc::firmware_in_use: return "firmware_in_use";
-    case errc::firmware_not_found: return "firmware_not_found";
-    case errc::boot_failed: return "boot_failed";
-    case errc::system_error: return "system_error";
-    case errc::remote_crashed: return "remote_crashed";
-    case errc::state_not_reached: return "state_not_reached";
-    case errc::byte_order_mismatch: return "byte_order_mismatch";
-    case errc::bad_firmware_name: return "bad_firmware_name";
-    case errc::firmware_exists: return "firmware_exists";
-    case errc::firmware_shadowed: return "firmware_shadowed";
-  }
-  return "unknown";
-}
-
-// One sentence on what the code means, without the particulars of one fault.
-constexpr std::string_view describe(errc code) noexcept {
-  switch (code) {
-    case errc::table_too_small: return "the table is smaller than its 16-byte header";
-    case errc::unsupported_version: return "the table's version is not 1";
-    case errc::header_reserved_nonzero: return "a reserved word of the table header is not 0";
-    case errc::offsets_truncated: return "the entry offset array does not fit in the table";
-    case errc::entry_offset_out_of_bounds: return "an entry's type word lies outside the table";
-    case errc::entry_truncated: return "an entry's fixed body does not fit in the table";
-    case errc::vdev_truncated: return "a vdev's vrings and config space do not fit in the table";
-    case errc::entry_reserved_nonzero: return "a reserved field of an entry is not 0";
-    case errc::vdev_too_many_vrings: return "a vdev declares more than 2 vrings";
-    case errc::vring_invalid: return "a vring has num 0 or align 0";
-    case errc::unknown_resource_type: return "an entry has an unknown resource type";
-    case errc::elf_too_small: return "the image is smaller than the ELF header of its class";
-    case errc::elf_bad_magic: return "the image does not start with the ELF magic";
-    case errc::elf_bad_class: return "EI_CLASS is neither 32-bit nor 64-bit";
-    case errc::elf_bad_data: return "EI_DATA is neither little- nor big-endian";
-    case errc::elf_bad_header: return "an ELF header size field does not match its class";
-    case errc::elf_sections_out_of_bounds: return "the section header table lies outside the file";
-    case errc::elf_segments_out_of_bounds: return "the program header table lies outside the file";
-    case errc::elf_bad_string_table: return "the section name string table is invalid";
-    case errc::elf_segment_out_of_bounds: return "a loadable segment lies outside the file";
-    case errc::table_out_of_bounds: return "the .resource_table section lies outside the file";
-    case errc::empty_table_section: return "the .resource_table section is empty: no table";
-    case errc::elf_no_loadable_segments: return "the image has no loadable segment";
-    case errc::segment_not_mapped: return "a segment does not translate to device memory";
-    case errc::name_too_long: return "a resource name is longer than 32 bytes";
-    case errc::table_too_large: return "the table does not fit in the space given";
-    case errc::no_resource_table: return "the firmware has no resource table";
-    case errc::table_not_mapped: return "the firmware's table address does not translate";
-    case errc::devmem_unsupported: return "the platform cannot map device memory";
-    case errc::trace_not_mapped: return "a trace buffer's address does not translate";
-    case errc::vendor_resource_failed: return "the platform rejected a vendor resource";
-    case errc::out_of_memory: return "the platform could not allocate memory";
-    case errc::platform_failure: return "a platform operation failed";
-    case errc::table_changed_by_remote: return "the remote changed its table while attached";
-    case errc::snapshot_too_small: return "the table is larger than the snapshot's capacity";
-    case errc::invalid_state: return "the command is not valid in the current state";
-    case errc::busy: return "the remote is busy in its current state";
-    case errc::vendor_resource_ignored: return "the platform ignored a vendor resource";
-    case errc::address_unavailable:
-      return "the platform cannot place memory at the fixed address asked";
-    case errc::entries_overlap:
-      return "a field the host writes overlaps the header or another entry's type or size";
-    case errc::remote_not_found: return "no such remote processor in the sysfs tree";
-    case errc::attribute_missing: return "the remote has no such sysfs attribute";
-    case errc::permission_denied: return "the kernel refused access to the attribute";
-    case errc::unknown_state_word: return "the kernel reported a state rproc does not know";
-    case errc::firmware_in_use: return "the firmware can be changed only while offline";
-    case errc::firmware_not_found: return "the firmware file is not in the kernel's search path";
-    case errc::boot_failed: return "the kernel could not boot or attach to the remote";
-    case errc::system_error: return "the system refused the operation";
-    case errc::remote_crashed: return "the remote crashed";
-    case errc::state_not_reached: return "the remote did not reach the state in time";
-    case errc::byte_order_mismatch: return "the image's byte order is not the kernel's";
-    case errc::bad_firmware_name: return "a firmware name must be a plain file name";
-    case errc::firmware_exists: return "a different file of that name is already installed";
-    case errc::firmware_shadowed:
-      return "a file of that name earlier in the search path would be loaded instead";
-  }
-  return "unknown error";
-}
-
-// A fault: what (code), where (byte offset of the faulty field from the start of the input that
-// was given: the table for parse_table, the file for the ELF reader), in which entry, and the
-// value found there when one was read.
-struct error {
-  errc code{};
-  std::size_t offset = 0;
-  std::optional<std::uint32_t> entry{};
-  std::uint64_t value = 0;
-
-  friend constexpr bool operator==(const error&, const error&) = default;
-};
-
-// A warning has the same shape as an error; it does not stop anything.
-using warning = error;
 
 // Text built without a heap; `view()` is valid as long as the object lives.
 template <std::size_t Capacity>
@@ -527,6 +330,233 @@ class text_buffer {
   std::size_t size_ = 0;
 };
 
+}  // namespace rproc
+
+namespace rproc {
+
+enum class errc : std::uint8_t {
+  // resource table (SPEC section 2, in the order the checks are made)
+  table_too_small = 1,
+  unsupported_version,
+  header_reserved_nonzero,
+  offsets_truncated,
+  entry_offset_out_of_bounds,
+  entry_truncated,
+  vdev_truncated,
+  entry_reserved_nonzero,
+  vdev_too_many_vrings,
+  vring_invalid,
+  unknown_resource_type,  // a warning unless parsing is strict
+  // ELF image (SPEC section 2, in order)
+  elf_too_small,
+  elf_bad_magic,
+  elf_bad_class,
+  elf_bad_data,
+  elf_bad_header,
+  elf_sections_out_of_bounds,
+  elf_segments_out_of_bounds,
+  elf_bad_string_table,
+  elf_segment_out_of_bounds,
+  table_out_of_bounds,
+  empty_table_section,  // a warning: the section exists with size 0
+  elf_no_loadable_segments,
+  // loading an image
+  segment_not_mapped,
+  // building a table
+  name_too_long,
+  table_too_large,
+  // lifecycle and resources (SPEC section 4)
+  no_resource_table,
+  table_not_mapped,
+  devmem_unsupported,
+  trace_not_mapped,
+  vendor_resource_failed,
+  out_of_memory,
+  platform_failure,
+  table_changed_by_remote,
+  clean_copy_too_small,
+  invalid_state,
+  busy,
+  vendor_resource_ignored,  // a warning: the platform does not handle this vendor entry
+  address_unavailable,
+  entries_overlap,
+  // a remote driven through Linux's sysfs (rproc/linux/sysfs.hpp): what the kernel answered
+  remote_not_found,
+  attribute_missing,
+  permission_denied,
+  unknown_state_word,
+  firmware_in_use,
+  firmware_not_found,
+  boot_failed,
+  system_error,
+  remote_crashed,
+  state_not_reached,
+  // installing a firmware image for the kernel (rproc/linux/firmware_path.hpp, rproc-ctl)
+  byte_order_mismatch,
+  bad_firmware_name,
+  firmware_exists,
+  firmware_shadowed,
+  // one meaning per code: the host's bookkeeping limits, a vring too large to place, a raw entry
+  // of a standard type (builder), the run-time machine's commands
+  too_many_resources,
+  vring_too_large,
+  raw_standard_type,
+  unknown_command,
+  no_image,
+};
+
+// The code's name as SPEC spells it ("vring_invalid"), or "unknown" for a value outside errc.
+constexpr std::string_view to_string(errc code) noexcept {
+  switch (code) {
+    case errc::table_too_small: return "table_too_small";
+    case errc::unsupported_version: return "unsupported_version";
+    case errc::header_reserved_nonzero: return "header_reserved_nonzero";
+    case errc::offsets_truncated: return "offsets_truncated";
+    case errc::entry_offset_out_of_bounds: return "entry_offset_out_of_bounds";
+    case errc::entry_truncated: return "entry_truncated";
+    case errc::vdev_truncated: return "vdev_truncated";
+    case errc::entry_reserved_nonzero: return "entry_reserved_nonzero";
+    case errc::vdev_too_many_vrings: return "vdev_too_many_vrings";
+    case errc::vring_invalid: return "vring_invalid";
+    case errc::unknown_resource_type: return "unknown_resource_type";
+    case errc::elf_too_small: return "elf_too_small";
+    case errc::elf_bad_magic: return "elf_bad_magic";
+    case errc::elf_bad_class: return "elf_bad_class";
+    case errc::elf_bad_data: return "elf_bad_data";
+    case errc::elf_bad_header: return "elf_bad_header";
+    case errc::elf_sections_out_of_bounds: return "elf_sections_out_of_bounds";
+    case errc::elf_segments_out_of_bounds: return "elf_segments_out_of_bounds";
+    case errc::elf_bad_string_table: return "elf_bad_string_table";
+    case errc::elf_segment_out_of_bounds: return "elf_segment_out_of_bounds";
+    case errc::table_out_of_bounds: return "table_out_of_bounds";
+    case errc::empty_table_section: return "empty_table_section";
+    case errc::elf_no_loadable_segments: return "elf_no_loadable_segments";
+    case errc::segment_not_mapped: return "segment_not_mapped";
+    case errc::name_too_long: return "name_too_long";
+    case errc::table_too_large: return "table_too_large";
+    case errc::no_resource_table: return "no_resource_table";
+    case errc::table_not_mapped: return "table_not_mapped";
+    case errc::devmem_unsupported: return "devmem_unsupported";
+    case errc::trace_not_mapped: return "trace_not_mapped";
+    case errc::vendor_resource_failed: return "vendor_resource_failed";
+    case errc::out_of_memory: return "out_of_memory";
+    case errc::platform_failure: return "platform_failure";
+    case errc::table_changed_by_remote: return "table_changed_by_remote";
+    case errc::clean_copy_too_small: return "clean_copy_too_small";
+    case errc::invalid_state: return "invalid_state";
+    case errc::busy: return "busy";
+    case errc::vendor_resource_ignored: return "vendor_resource_ignored";
+    case errc::address_unavailable: return "address_unavailable";
+    case errc::entries_overlap: return "entries_overlap";
+    case errc::remote_not_found: return "remote_not_found";
+    case errc::attribute_missing: return "attribute_missing";
+    case errc::permission_denied: return "permission_denied";
+    case errc::unknown_state_word: return "unknown_state_word";
+    case errc::firmware_in_use: return "firmware_in_use";
+    case errc::firmware_not_found: return "firmware_not_found";
+    case errc::boot_failed: return "boot_failed";
+    case errc::system_error: return "system_error";
+    case errc::remote_crashed: return "remote_crashed";
+    case errc::state_not_reached: return "state_not_reached";
+    case errc::byte_order_mismatch: return "byte_order_mismatch";
+    case errc::bad_firmware_name: return "bad_firmware_name";
+    case errc::firmware_exists: return "firmware_exists";
+    case errc::firmware_shadowed: return "firmware_shadowed";
+    case errc::too_many_resources: return "too_many_resources";
+    case errc::vring_too_large: return "vring_too_large";
+    case errc::raw_standard_type: return "raw_standard_type";
+    case errc::unknown_command: return "unknown_command";
+    case errc::no_image: return "no_image";
+  }
+  return "unknown";
+}
+
+// One sentence on what the code means, without the particulars of one fault.
+constexpr std::string_view describe(errc code) noexcept {
+  switch (code) {
+    case errc::table_too_small: return "the table is smaller than its 16-byte header";
+    case errc::unsupported_version: return "the table's version is not 1";
+    case errc::header_reserved_nonzero: return "a reserved word of the table header is not 0";
+    case errc::offsets_truncated: return "the entry offset array does not fit in the table";
+    case errc::entry_offset_out_of_bounds: return "an entry's type word lies outside the table";
+    case errc::entry_truncated: return "an entry's fixed body does not fit in the table";
+    case errc::vdev_truncated: return "a vdev's vrings and config space do not fit in the table";
+    case errc::entry_reserved_nonzero: return "a reserved field of an entry is not 0";
+    case errc::vdev_too_many_vrings: return "a vdev declares more than 2 vrings";
+    case errc::vring_invalid: return "a vring has num 0 or align 0";
+    case errc::unknown_resource_type: return "an entry has an unknown resource type";
+    case errc::elf_too_small: return "the image is smaller than the ELF header of its class";
+    case errc::elf_bad_magic: return "the image does not start with the ELF magic";
+    case errc::elf_bad_class: return "EI_CLASS is neither 32-bit nor 64-bit";
+    case errc::elf_bad_data: return "EI_DATA is neither little- nor big-endian";
+    case errc::elf_bad_header: return "an ELF header size field does not match its class";
+    case errc::elf_sections_out_of_bounds: return "the section header table lies outside the file";
+    case errc::elf_segments_out_of_bounds: return "the program header table lies outside the file";
+    case errc::elf_bad_string_table: return "the section name string table is invalid";
+    case errc::elf_segment_out_of_bounds: return "a loadable segment lies outside the file";
+    case errc::table_out_of_bounds: return "the .resource_table section lies outside the file";
+    case errc::empty_table_section: return "the .resource_table section is empty: no table";
+    case errc::elf_no_loadable_segments: return "the image has no loadable segment";
+    case errc::segment_not_mapped: return "a segment does not translate to device memory";
+    case errc::name_too_long: return "a resource name is longer than 32 bytes";
+    case errc::table_too_large: return "the table does not fit in the space given";
+    case errc::no_resource_table: return "the firmware has no resource table";
+    case errc::table_not_mapped: return "the firmware's table address does not translate";
+    case errc::devmem_unsupported: return "the platform cannot map device memory";
+    case errc::trace_not_mapped: return "a trace buffer's address does not translate";
+    case errc::vendor_resource_failed: return "the platform rejected a vendor resource";
+    case errc::out_of_memory: return "the platform could not allocate memory";
+    case errc::platform_failure: return "a platform operation failed";
+    case errc::table_changed_by_remote: return "the remote changed its table while attached";
+    case errc::clean_copy_too_small: return "the table is larger than the clean copy's capacity";
+    case errc::invalid_state: return "the command is not valid in the current state";
+    case errc::busy: return "the remote is busy in its current state";
+    case errc::vendor_resource_ignored: return "the platform ignored a vendor resource";
+    case errc::address_unavailable:
+      return "the platform cannot place memory at the fixed address asked";
+    case errc::entries_overlap:
+      return "a field the host writes overlaps the header or another entry's type or size";
+    case errc::remote_not_found: return "no such remote processor in the sysfs tree";
+    case errc::attribute_missing: return "the remote has no such sysfs attribute";
+    case errc::permission_denied: return "the kernel refused access to the attribute";
+    case errc::unknown_state_word: return "the kernel reported a state rproc does not know";
+    case errc::firmware_in_use: return "the firmware can be changed only while offline";
+    case errc::firmware_not_found: return "the firmware file is not in the kernel's search path";
+    case errc::boot_failed: return "the kernel could not boot or attach to the remote";
+    case errc::system_error: return "the system refused the operation";
+    case errc::remote_crashed: return "the remote crashed";
+    case errc::state_not_reached: return "the remote did not reach the state in time";
+    case errc::byte_order_mismatch: return "the image's byte order is not the kernel's";
+    case errc::bad_firmware_name: return "a firmware name must be a plain file name";
+    case errc::firmware_exists: return "a different file of that name is already installed";
+    case errc::firmware_shadowed:
+      return "a file of that name earlier in the search path would be loaded instead";
+    case errc::too_many_resources:
+      return "the table needs more bookkeeping slots than the host's limits hold";
+    case errc::vring_too_large: return "a vring's size does not fit in 32 bits";
+    case errc::raw_standard_type:
+      return "a raw entry has a standard type: describe it with its own builder";
+    case errc::unknown_command: return "the command is not one of start, stop and detach";
+    case errc::no_image: return "there is no firmware image to start";
+  }
+  return "unknown error";
+}
+
+// A fault: what (code), where (byte offset of the faulty field from the start of the input that
+// was given: the table for parse_table, the file for the ELF reader), in which entry, and the
+// value found there when one was read.
+struct error {
+  errc code{};
+  std::size_t offset = 0;
+  std::optional<std::uint32_t> entry{};
+  std::uint64_t value = 0;
+
+  friend constexpr bool operator==(const error&, const error&) = default;
+};
+
+// A warning has the same shape as an error; it does not stop anything.
+using warning = error;
+
 using message_text = text_buffer<160>;
 
 // "entry 2: vring_invalid at offset 0x5c: a vring has num 0 or align 0 (found 0x0)"
@@ -550,12 +580,19 @@ constexpr message_text message(const error& e) noexcept {
       text.append(" (num_of_vrings is ").append_decimal(e.value).append(")");
       break;
     case errc::unknown_resource_type:
+    case errc::raw_standard_type:
     case errc::vendor_resource_ignored:
     case errc::vendor_resource_failed:
       text.append(" (type ").append_decimal(e.value).append(")");
       break;
     case errc::out_of_memory:
       text.append(" (").append_hex(e.value).append(" bytes asked)");
+      break;
+    case errc::too_many_resources:
+      text.append(" (limit ").append_decimal(e.value).append(")");
+      break;
+    case errc::vring_too_large:
+      text.append(" (num is ").append_decimal(e.value).append(")");
       break;
     case errc::permission_denied:
     case errc::firmware_in_use:
@@ -722,7 +759,7 @@ class [[nodiscard]] result<void> {
 #include <cstdint>
 #include <span>  // the iterator tags, without the cost of <iterator>
 
-namespace rproc::detail {
+namespace rproc {
 
 // A random-access iterator over anything indexable by position that yields values: the table's
 // entries, a vdev's vrings. It holds a copy of the (small) view, so the view is a borrowed range.
@@ -775,7 +812,7 @@ class index_iterator {
   std::uint32_t at_ = 0;
 };
 
-}  // namespace rproc::detail
+}  // namespace rproc
 
 // rproc/layout.hpp
 // The resource table's format as one typed description: every field of the header and of each
@@ -1211,7 +1248,7 @@ class basic_vring_range {
   constexpr auto end() const noexcept { return iterator(*this, size()); }
 
  private:
-  using iterator = detail::index_iterator<basic_vring_range, basic_vring<Byte>>;
+  using iterator = index_iterator<basic_vring_range, basic_vring<Byte>>;
   basic_vdev_entry<Byte> vdev_{};
 };
 
@@ -1332,6 +1369,7 @@ inline constexpr bool std::ranges::enable_view<rproc::basic_vring_range<Byte>> =
 // entries as a random-access range of typed views.
 
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -1349,9 +1387,9 @@ template <class Byte>
 class basic_table_view;
 
 namespace detail {
-
 template <auto Order, class Byte>
 constexpr result<basic_table_view<Byte>> validate_table(std::span<Byte>, parse_options) noexcept;
+}  // namespace detail
 
 // The warnings of a valid table: one per entry of unknown type, in index order.
 template <class Byte>
@@ -1409,8 +1447,6 @@ class warning_range {
   basic_table_view<Byte> table_{};
 };
 
-}  // namespace detail
-
 // A validated resource table: the header, and the entries as a random-access range of
 // basic_resource_entry. Only parse_table and parse_mutable_table make one.
 template <class Byte>
@@ -1418,7 +1454,7 @@ class basic_table_view {
  public:
   using byte_type = Byte;
   using value_type = basic_resource_entry<Byte>;
-  using iterator = detail::index_iterator<basic_table_view, value_type>;
+  using iterator = index_iterator<basic_table_view, value_type>;
   static constexpr bool is_mutable = !std::is_const_v<Byte>;
 
   constexpr basic_table_view() noexcept = default;
@@ -1447,8 +1483,8 @@ class basic_table_view {
   }
 
   // One warning (unknown_resource_type, entry offset, entry index, type) per unknown entry.
-  constexpr detail::warning_range<Byte> warnings() const noexcept {
-    return detail::warning_range<Byte>(*this);
+  constexpr warning_range<Byte> warnings() const noexcept {
+    return warning_range<Byte>(*this);
   }
 
   // The end of the last byte any entry uses; bytes after it (to size_bytes()) are padding.
@@ -1586,11 +1622,21 @@ constexpr result<basic_table_view<Byte>> validate_table(std::span<Byte> bytes,
 }  // namespace detail
 
 namespace detail {
-// T, spelled so that it depends on Deferred: what uses it waits for Deferred to be known.
-template <class T, class Deferred>
+// `value` seen through a type that depends on `Dependent`: a call made with it from inside one of
+// rproc's templates is instantiated with that template, not in every file that includes rproc
+// (GCC and clang instantiate a call whose arguments depend on nothing where it is written).
+template <class T, class Dependent>
 struct dependent {
   using type = T;
 };
+template <class Dependent, class T>
+constexpr const typename dependent<T, Dependent>::type& deferred(const T& value) noexcept {
+  return value;
+}
+template <class Dependent, class T>
+constexpr typename dependent<T, Dependent>::type& deferred(T& value) noexcept {
+  return value;
+}
 }  // namespace detail
 
 template <class Byte>
@@ -1601,25 +1647,24 @@ constexpr result<basic_table_view<Byte>> parse_table_bytes(basic_byte_view<Byte>
   return detail::validate_table<endian::little>(bytes.bytes(), options);
 }
 
-// Validates `bytes` as a resource table in byte order `order` (the remote's) and returns a view
-// of it, or the first fault (offsets are from the first byte of `bytes`).
-// `Deferred` is never used: as a template, the parser is instantiated only where it is called,
-// not in every file that includes this header (a template calling parse_table<T> defers it too).
-template <class Deferred = void>
-constexpr result<table_view> parse_table(std::span<const std::byte> bytes,
-                                         endian order = endian::little,
+// Validates `bytes` (a std::span<const std::byte>, or anything that converts to one) as a resource
+// table in byte order `order` (the remote's) and returns a view of it, or the first fault (offsets
+// are from the first byte of `bytes`).
+template <class Bytes = std::span<const std::byte>>
+  requires std::convertible_to<const Bytes&, std::span<const std::byte>>
+constexpr result<table_view> parse_table(const Bytes& bytes, endian order = endian::little,
                                          parse_options options = {}) noexcept {
-  using byte_type = typename detail::dependent<const std::byte, Deferred>::type;
-  return parse_table_bytes(basic_byte_view<byte_type>(bytes, order), options);
+  return parse_table_bytes(basic_byte_view<const std::byte>(bytes, order), options);
 }
 
 // The same, for a live table the host writes into (SPEC section 3).
-template <class Deferred = void>
-constexpr result<mutable_table_view> parse_mutable_table(std::span<std::byte> bytes,
+template <class Bytes = std::span<std::byte>>
+  requires std::convertible_to<Bytes, std::span<std::byte>>
+constexpr result<mutable_table_view> parse_mutable_table(Bytes&& bytes,
                                                          endian order = endian::little,
                                                          parse_options options = {}) noexcept {
-  using byte_type = typename detail::dependent<std::byte, Deferred>::type;
-  return parse_table_bytes(basic_byte_view<byte_type>(bytes, order), options);
+  const std::span<std::byte> writable = std::forward<Bytes>(bytes);
+  return parse_table_bytes(basic_byte_view<std::byte>(writable, order), options);
 }
 
 // A field a host writes into a live table (SPEC section 3), where it lies: its offset in the
@@ -1748,7 +1793,7 @@ constexpr bool entries_in_sequence(const basic_table_view<Byte>& table) noexcept
 // Refuses a table where a field the host writes lies over the header, the offset array, or the
 // bytes that give an entry its type and size (type word; a vdev's config_len, num_of_vrings):
 // the format allows entries to overlap, but writing such a field would reshape the table.
-template <class Byte, class Deferred = void>
+template <class Byte>
 constexpr result<void> check_host_fields(const basic_table_view<Byte>& table) noexcept {
   if (detail::entries_in_sequence(table)) return {};  // the common layout: nothing can overlap
   const std::size_t header_end = layout::header::size + std::size_t{table.num()} * 4;
@@ -1801,9 +1846,9 @@ inline constexpr bool std::ranges::enable_borrowed_range<rproc::basic_table_view
 template <class Byte>
 inline constexpr bool std::ranges::enable_view<rproc::basic_table_view<Byte>> = true;
 template <class Byte>
-inline constexpr bool std::ranges::enable_borrowed_range<rproc::detail::warning_range<Byte>> = true;
+inline constexpr bool std::ranges::enable_borrowed_range<rproc::warning_range<Byte>> = true;
 template <class Byte>
-inline constexpr bool std::ranges::enable_view<rproc::detail::warning_range<Byte>> = true;
+inline constexpr bool std::ranges::enable_view<rproc::warning_range<Byte>> = true;
 
 // rproc/builder.hpp
 // Describing a resource table in C++ and getting its exact bytes, for firmware:
@@ -2072,7 +2117,7 @@ class table_writer {
   template <std::size_t BodyLen>
   constexpr void write(std::size_t at, std::uint32_t index, const rsc::raw<BodyLen>& r) noexcept {
     if (r.type_id <= 3)
-      fail(description_fault::raw_standard_type, errc::unknown_resource_type, at, index, r.type_id);
+      fail(description_fault::raw_standard_type, errc::raw_standard_type, at, index, r.type_id);
     put(at, r.type_id);
     for (std::size_t k = 0; k < BodyLen; ++k) put_u8(at + 4 + k, r.body[k]);
   }
@@ -2169,30 +2214,15 @@ consteval table_image_for<Options, Entries...> make_table(const Entries&... entr
 
 }  // namespace rproc
 
-// rproc/elf.hpp
-// Firmware images: an ELF32 or ELF64 file, little- or big-endian, checked as SPEC section 2 says
-// before anything in it is trusted; its `.resource_table` found and parsed in the image's byte
-// order; its PT_LOAD segments copied into device memory through the caller's address translation.
-//
-//   const auto image = rproc::read_elf(file_bytes);   // result<elf_image>
-//   const auto table = image->resource_table();       // result<optional<elf_resource_table>>
-//   rproc::load_segments(*image, [&](std::uint64_t da, std::size_t len)
-//                                    -> std::optional<std::span<std::byte>> { ... });
-//   image->entry();                                   // the boot address
-//
-// Every read goes through rproc::basic_byte_view; every offset and size of the file is checked
-// against the file without overflow, so hostile 64-bit values cannot wrap. Usable in constant
-// expressions, no heap, no exceptions.
+// rproc/elf_format.hpp
+// The ELF format as rproc reads it (System V ABI): the identification bytes, the offsets of the
+// header, program header and section header fields of each class, and one program header and one
+// section header as values. elf.hpp checks an image and reads these from it.
 
-#include <array>
-#include <concepts>
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <string_view>
-#include <type_traits>
-#include <utility>
 
 namespace rproc {
 
@@ -2319,26 +2349,168 @@ struct elf_section {
   }
 };
 
-// An image's resource table: the whole `.resource_table` section parsed in the image's byte
-// order (table.bytes().order()), where it sits in the file, and where the firmware expects it.
-struct elf_resource_table {
-  table_view table{};
-  std::uint64_t address = 0;    // sh_addr: the device address of the firmware's own copy
-  std::size_t file_offset = 0;  // sh_offset
-  std::uint32_t section_index = 0;
+}  // namespace rproc
+
+// rproc/loader.hpp
+// How a loader reaches device memory: an address translation (a device address and a length to
+// the host's writable view of that range), the same handed on without templates, and a cache that
+// asks a translation once per range, so that a loader that checks every segment before writing
+// any gets the same answer twice even from a translation that may fail at any call.
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <type_traits>
+
+namespace rproc {
+
+// Given a device address and a length, the writable host memory for that range, either as
+// std::optional (std::nullopt: it does not translate) or as a span (shorter than the length, empty
+// for instance: it does not translate).
+template <class F>
+concept address_translation = requires(F& f, std::uint64_t da, std::size_t length) {
+  requires std::convertible_to<decltype(f(da, length)), std::optional<std::span<std::byte>>> ||
+               std::convertible_to<decltype(f(da, length)), std::span<std::byte>>;
 };
 
-// What starting the firmware needs of its table (SPEC section 4): the section's bytes, the
-// image's byte order, and the device address where the firmware expects its copy (sh_addr).
-struct elf_image_table {
-  std::span<const std::byte> bytes{};
-  endian order = endian::little;
-  std::uint64_t da = 0;
+namespace detail {
+// One answer of a translation as a span: empty where it does not translate.
+template <class F>
+constexpr std::span<std::byte> translate(F& f, std::uint64_t da, std::size_t length) {
+  if constexpr (std::convertible_to<decltype(f(da, length)), std::optional<std::span<std::byte>>>) {
+    const std::optional<std::span<std::byte>> target = f(da, length);
+    return target ? *target : std::span<std::byte>{};
+  } else {
+    return std::span<std::byte>(f(da, length));
+  }
+}
+}  // namespace detail
+
+// An address translation handed to an image's loader, without templates or a heap; it refers to
+// the translation it was made from.
+class address_translator {
+ public:
+  template <class F>
+    requires(address_translation<F> && !std::same_as<std::remove_cv_t<F>, address_translator>)
+  explicit address_translator(F& f) noexcept
+      : context_(&f), call_([](void* c, std::uint64_t da, std::size_t len) {
+          return detail::translate(*static_cast<F*>(c), da, len);
+        }) {}
+  std::span<std::byte> operator()(std::uint64_t da, std::size_t len) const {
+    return call_(context_, da, len);
+  }
+
+ private:
+  void* context_;
+  std::span<std::byte> (*call_)(void*, std::uint64_t, std::size_t);
 };
+
+// Asks `Translate` once per range (device address and length) for the first Capacity ranges, and
+// gives the remembered answer when asked again; ranges past those are asked each time.
+template <address_translation Translate, std::size_t Capacity>
+class translation_cache {
+ public:
+  constexpr explicit translation_cache(Translate& translate) noexcept : translate_(&translate) {}
+
+  constexpr std::span<std::byte> operator()(std::uint64_t da, std::size_t len) {
+    for (std::size_t i = 0; i < count_; ++i)
+      if (asked_[i].da == da && asked_[i].len == len) return asked_[i].target;
+    const auto target = detail::translate(*translate_, da, len);
+    if (count_ < Capacity) asked_[count_++] = {da, len, target};
+    return target;
+  }
+
+ private:
+  struct answer {
+    std::uint64_t da = 0;
+    std::size_t len = 0;
+    std::span<std::byte> target{};
+  };
+  Translate* translate_;
+  std::array<answer, Capacity> asked_{};
+  std::size_t count_ = 0;
+};
+
+}  // namespace rproc
+
+// rproc/located_table.hpp
+// A resource table and where it is: its bytes, the byte order they are read in, the device
+// address where the firmware keeps it and its offset in the file it came from, each where known.
+// The ELF reader finds one in an image, a bootable image hands one to start(), a platform reports
+// the live one at attach, and rproc-inspect says where one lies.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <type_traits>
+
+namespace rproc {
+
+template <class Byte>
+struct basic_located_table {
+  std::span<Byte> bytes{};
+  endian order = endian::little;
+  std::optional<std::uint64_t> da{};         // where the firmware has it (an ELF section's sh_addr)
+  std::optional<std::size_t> file_offset{};  // in the file it was read from (sh_offset)
+
+  // Validates the table (parse_table); a fault's offset is in the file where that is known.
+  constexpr result<basic_table_view<Byte>> parse(parse_options options = {}) const noexcept {
+    auto parsed = parse_table_bytes(basic_byte_view<Byte>(bytes, order), options);
+    if (parsed || !file_offset) return parsed;
+    error e = parsed.error();
+    e.offset += *file_offset;
+    return e;
+  }
+
+  constexpr operator basic_located_table<const std::byte>() const noexcept
+    requires(!std::is_const_v<Byte>)
+  {
+    return {bytes, order, da, file_offset};
+  }
+};
+
+// A table read from an image or a file.
+using located_table = basic_located_table<const std::byte>;
+// A live table, which the host writes into (SPEC section 3).
+using mutable_located_table = basic_located_table<std::byte>;
+
+}  // namespace rproc
+
+// rproc/elf.hpp
+// Firmware images: an ELF32 or ELF64 file, little- or big-endian, checked as SPEC section 2 says
+// before anything in it is trusted; its `.resource_table` found and parsed in the image's byte
+// order; its PT_LOAD segments copied into device memory through the caller's address translation.
+//
+//   const auto image = rproc::read_elf(file_bytes);   // result<elf_image>
+//   const auto table = image->resource_table();       // optional<located_table>; ->parse()
+//   rproc::load_segments(*image, [&](std::uint64_t da, std::size_t len)
+//                                    -> std::optional<std::span<std::byte>> { ... });
+//   image->entry();                                   // the boot address
+//
+// Every read goes through rproc::basic_byte_view; every offset and size of the file is checked
+// against the file without overflow, so hostile 64-bit values cannot wrap. Usable in constant
+// expressions, no heap, no exceptions.
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace rproc {
 
 class elf_image;
-template <class = void>  // instantiated where it is used, not in every includer
-constexpr result<elf_image> read_elf(std::span<const std::byte> file) noexcept;
+template <class Bytes = std::span<const std::byte>>
+  requires std::convertible_to<const Bytes&, std::span<const std::byte>>
+constexpr result<elf_image> read_elf(const Bytes& file) noexcept;
 
 namespace detail {
 
@@ -2405,36 +2577,15 @@ class elf_image {
                    s->size};
   }
 
-  // The image's resource table parsed in the image's byte order; std::nullopt when the image has
-  // none (no `.resource_table` section, or one of size 0: see empty_table_warning()). A fault of
-  // the table is reported with its offset in the file (the section's offset plus the field's).
-  template <class Deferred = void>
-  constexpr result<std::optional<elf_resource_table>> resource_table(
-      parse_options options = {}) const noexcept {
+  // The `.resource_table` section's bytes, in the image's byte order, with its address (sh_addr)
+  // and file offset (sh_offset); std::nullopt when the image has none (no such section, or one of
+  // size 0: see empty_table_warning()). Its parse() reports a fault at its offset in the file.
+  constexpr std::optional<located_table> resource_table() const noexcept {
     const auto s = table_section();
-    if (!s || s->size == 0) return std::optional<elf_resource_table>{};
+    if (!s || s->size == 0) return std::nullopt;
     const auto at = static_cast<std::size_t>(s->offset);
-    const auto section_bytes = bytes().subspan(at, static_cast<std::size_t>(s->size));
-    const auto parsed = parse_table<Deferred>(section_bytes, order(), options);
-    if (!parsed) {
-      error e = parsed.error();
-      e.offset += at;
-      return e;
-    }
-    return std::optional<elf_resource_table>{elf_resource_table{*parsed, s->addr, at, s->index}};
-  }
-
-  // The same for the lifecycle: the table checked (faults at file offsets), then only its bytes,
-  // byte order and device address.
-  template <class Deferred = void>
-  constexpr result<std::optional<elf_image_table>> table(
-      parse_options options = {}) const noexcept {
-    const auto found = resource_table<Deferred>(options);
-    if (!found) return found.error();
-    if (!*found) return std::optional<elf_image_table>{};
-    const table_view& t = (*found)->table;
-    return std::optional<elf_image_table>{
-        elf_image_table{t.bytes().bytes(), t.order(), (*found)->address}};
+    return located_table{bytes().subspan(at, static_cast<std::size_t>(s->size)), order(), s->addr,
+                         at};
   }
 
   // load_segments(*this, da_to_va).
@@ -2442,8 +2593,9 @@ class elf_image {
   constexpr result<void> load(Translate&& da_to_va) const;
 
  private:
-  template <class>
-  friend constexpr result<elf_image> read_elf(std::span<const std::byte> file) noexcept;
+  template <class Bytes>
+    requires std::convertible_to<const Bytes&, std::span<const std::byte>>
+  friend constexpr result<elf_image> read_elf(const Bytes& file) noexcept;
 
   constexpr std::uint16_t half(std::size_t at) const noexcept {
     return file_.u16(at).value_or(0);
@@ -2475,7 +2627,7 @@ template <class Value>
 class elf_header_range {
  public:
   using value_type = Value;
-  using iterator = detail::index_iterator<elf_header_range, Value>;
+  using iterator = index_iterator<elf_header_range, Value>;
 
   constexpr elf_header_range() noexcept = default;
   constexpr explicit elf_header_range(const elf_image& image) noexcept : image_(image) {}
@@ -2548,9 +2700,11 @@ constexpr elf_section elf_image::section(std::uint32_t i) const noexcept {
 // Checks `file` as an ELF image, every check of SPEC section 2 in SPEC's order, and returns the
 // first fault with the file offset of the faulty header field, section header or program header.
 // Extended numbering (e_shnum 0 with the count in section 0) is not read, as in Linux.
-template <class>
-constexpr result<elf_image> read_elf(std::span<const std::byte> file) noexcept {
+template <class Bytes>
+  requires std::convertible_to<const Bytes&, std::span<const std::byte>>
+constexpr result<elf_image> read_elf(const Bytes& bytes) noexcept {
   using detail::elf_fault;
+  const std::span<const std::byte> file = bytes;
   using detail::fits_in;
   const std::size_t size = file.size();
   const byte_view ident(file, endian::little);
@@ -2647,15 +2801,6 @@ constexpr result<elf_image> read_elf(std::span<const std::byte> file) noexcept {
   return image;
 }
 
-// A device address translation: given a device address and a length, the writable host memory
-// for that range, either as std::optional (std::nullopt: it does not translate) or as a span
-// (shorter than `length`, empty for instance: it does not translate).
-template <class F>
-concept address_translation = requires(F& f, std::uint64_t da, std::size_t length) {
-  requires std::convertible_to<decltype(f(da, length)), std::optional<std::span<std::byte>>> ||
-               std::convertible_to<decltype(f(da, length)), std::span<std::byte>>;
-};
-
 namespace detail {
 
 constexpr void copy_bytes(std::span<std::byte> to, std::span<const std::byte> from) noexcept {
@@ -2682,22 +2827,17 @@ constexpr std::optional<std::span<std::byte>> segment_target(const elf_segment& 
     if (s.memsz > SIZE_MAX) return std::nullopt;  // a 32-bit host cannot hold it
   }
   const auto length = static_cast<std::size_t>(s.memsz);
-  std::optional<std::span<std::byte>> target;
-  if constexpr (std::convertible_to<decltype(da_to_va(s.paddr, length)),
-                                    std::optional<std::span<std::byte>>>)
-    target = da_to_va(s.paddr, length);
-  else
-    target = std::span<std::byte>(da_to_va(s.paddr, length));
-  if (!target || target->size() < length) return std::nullopt;
-  return target->first(length);
+  const std::span<std::byte> target = da_to_va(s.paddr, length);
+  if (target.size() < length) return std::nullopt;
+  return target.first(length);
 }
 
 }  // namespace detail
 
 // How many segments load_segments remembers the translation of between checking and writing.
-// Each segment's translation is asked for once; in an image with more loadable segments than
-// this, those after the first 64 are asked for again when written (give such an image a
-// translation that answers the same twice).
+// Each range is translated once; in an image with more loadable segments than this, those after
+// the first 64 are asked for again when written (give such an image a translation that answers
+// the same twice).
 inline constexpr std::size_t load_segments_capacity = 64;
 
 // Loads every PT_LOAD segment of `image` at its p_paddr, in file order: p_filesz bytes copied,
@@ -2715,29 +2855,19 @@ constexpr result<void> load_segments(const elf_image& image, Translate&& da_to_v
     return detail::elf_fault(errc::elf_no_loadable_segments, image.layout().e_phnum,
                              image.segment_count());
 
-  std::array<std::span<std::byte>, load_segments_capacity> targets{};
-  std::size_t n = 0;
+  translation_cache<std::remove_reference_t<Translate>, load_segments_capacity> translate(
+      da_to_va);
   for (const elf_segment s : image.segments()) {
     if (!s.is_load() || s.memsz == 0) continue;
-    const auto target = detail::segment_target(s, da_to_va);
-    if (!target) return detail::elf_fault(errc::segment_not_mapped, s.header_offset, s.paddr);
-    if (n < targets.size()) targets[n] = *target;
-    ++n;
-  }
-  n = 0;
-  for (const elf_segment s : image.segments()) {
-    if (!s.is_load() || s.memsz == 0) continue;
-    std::span<std::byte> target;
-    if (n < targets.size()) {
-      target = targets[n];
-    } else if (const auto again = detail::segment_target(s, da_to_va)) {
-      target = *again;
-    } else {
+    if (!detail::segment_target(s, translate))
       return detail::elf_fault(errc::segment_not_mapped, s.header_offset, s.paddr);
-    }
-    ++n;
-    detail::copy_bytes(target, s.contents);
-    detail::zero_bytes(target.subspan(s.contents.size()));
+  }
+  for (const elf_segment s : image.segments()) {
+    if (!s.is_load() || s.memsz == 0) continue;
+    const auto target = detail::segment_target(s, translate);
+    if (!target) return detail::elf_fault(errc::segment_not_mapped, s.header_offset, s.paddr);
+    detail::copy_bytes(*target, s.contents);
+    detail::zero_bytes(target->subspan(s.contents.size()));
   }
   return {};
 }
@@ -2796,12 +2926,6 @@ struct devmem_request {
   std::uint32_t entry = 0;
 };
 
-// Where the table of a running firmware is (attach), as the platform reports it.
-struct table_location {
-  std::span<std::byte> bytes{};
-  endian order = endian::little;
-};
-
 // A platform's answer for a vendor entry (128..512).
 enum class vendor_outcome : std::uint8_t { handled, ignored, failed };
 
@@ -2825,10 +2949,11 @@ template <class P>
 concept platform_can_stop = platform<P> && requires(P& p) {
   { p.stop() } -> std::same_as<result<void>>;
 };
-// Attaching needs the table of the running firmware; it can only be asked at attach time.
+// Attaching needs the table of the running firmware (its live bytes and byte order, and its
+// device address where known); it can only be asked at attach time.
 template <class P>
 concept platform_can_attach = platform<P> && requires(P& p) {
-  { p.loaded_table() } -> std::same_as<result<table_location>>;
+  { p.loaded_table() } -> std::same_as<result<mutable_located_table>>;
 };
 template <class P>
 concept platform_can_detach = platform_can_attach<P> && requires(P& p) {
@@ -2866,6 +2991,89 @@ template <class P>
 concept platform_reports_running = requires(const P& p) {
   { p.is_running() } -> std::same_as<bool>;
 };
+
+// For platform authors: whether P declares an operation at all, whatever its signature (a member
+// one can take the address of, or call as the lifecycle would), so that check_platform can say
+// which declared operation the lifecycle ignores because its signature is not the one above.
+namespace detail {
+template <class P>
+concept declares_start = requires { &P::start; } || requires(P& p) { p.start(std::uint64_t{}); };
+template <class P>
+concept declares_stop = requires { &P::stop; } || requires(P& p) { p.stop(); };
+template <class P>
+concept declares_loaded_table = requires { &P::loaded_table; } || requires(P& p) { p.loaded_table(); };
+template <class P>
+concept declares_detach = requires { &P::detach; } || requires(P& p) { p.detach(); };
+template <class P>
+concept declares_attach = requires { &P::attach; } || requires(P& p) { p.attach(); };
+template <class P>
+concept declares_prepare = requires { &P::prepare; } || requires { &P::unprepare; } ||
+                           requires(P& p) { p.prepare(); } || requires(P& p) { p.unprepare(); };
+template <class P>
+concept declares_map_devmem = requires { &P::map_devmem; } || requires { &P::unmap_devmem; };
+template <class P>
+concept declares_kick = requires { &P::kick; } || requires(P& p) { p.kick(std::uint32_t{}); };
+template <class P>
+concept declares_handle_vendor = requires { &P::handle_vendor; };
+template <class P>
+concept declares_negotiate_features = requires { &P::negotiate_features; };
+template <class P>
+concept declares_is_running = requires { &P::is_running; } || requires(P& p) { p.is_running(); };
+}  // namespace detail
+
+// Fails to compile, with a message naming the operation and the signature the lifecycle expects,
+// when P lacks a required operation or declares an optional one with another signature (which
+// the lifecycle would otherwise ignore: a non-const is_running() starts the remote offline, a
+// detach() returning bool removes the detach transition). processor<P> checks it; a platform's
+// author can too: static_assert(rproc::check_platform<my_board>());
+template <class P>
+consteval bool check_platform() {
+  static_assert(requires(P& p, std::uint64_t da, std::size_t len) {
+    { p.da_to_va(da, len) } -> std::same_as<std::span<std::byte>>;
+  }, "rproc platform: needs std::span<std::byte> da_to_va(std::uint64_t da, std::size_t len)");
+  static_assert(requires(P& p, const allocation_request& request) {
+    { p.allocate(request) } -> std::same_as<result<memory_region>>;
+  }, "rproc platform: needs rproc::result<rproc::memory_region> "
+     "allocate(const rproc::allocation_request&)");
+  static_assert(requires(P& p, const memory_region& region) {
+    { p.release(region) } noexcept -> std::same_as<void>;
+  }, "rproc platform: needs void release(const rproc::memory_region&) noexcept");
+  static_assert(!detail::declares_start<P> || platform_can_start<P>,
+                "rproc platform: start must be rproc::result<void> start(std::uint64_t "
+                "boot_address); as declared it is ignored and nothing can start the core");
+  static_assert(!detail::declares_stop<P> || platform_can_stop<P>,
+                "rproc platform: stop must be rproc::result<void> stop(); as declared it is "
+                "ignored and nothing can stop the core");
+  static_assert(!detail::declares_loaded_table<P> || platform_can_attach<P>,
+                "rproc platform: loaded_table must be rproc::result<rproc::mutable_located_table> "
+                "loaded_table(); as declared it is ignored and there is no attach");
+  static_assert(!detail::declares_detach<P> || platform_can_detach<P>,
+                "rproc platform: detach must be rproc::result<void> detach(), beside "
+                "loaded_table(); as declared it is ignored and there is no detach");
+  static_assert(!detail::declares_attach<P> || platform_has_attach_notification<P>,
+                "rproc platform: attach must be rproc::result<void> attach(); as declared it is "
+                "ignored and the platform is not told of an attach");
+  static_assert(!detail::declares_prepare<P> || platform_has_prepare<P>,
+                "rproc platform: prepare must be rproc::result<void> prepare(), with void "
+                "unprepare() noexcept; as declared both are ignored");
+  static_assert(!detail::declares_map_devmem<P> || platform_maps_devmem<P>,
+                "rproc platform: map_devmem must be rproc::result<void> map_devmem(const "
+                "rproc::devmem_request&), with void unmap_devmem(const rproc::devmem_request&) "
+                "noexcept; as declared both are ignored and devmem entries fail");
+  static_assert(!detail::declares_kick<P> || platform_can_kick<P>,
+                "rproc platform: kick must be rproc::result<void> kick(std::uint32_t notifyid); "
+                "as declared it is ignored and handles have no kick");
+  static_assert(!detail::declares_handle_vendor<P> || platform_handles_vendor<P>,
+                "rproc platform: handle_vendor must be rproc::vendor_outcome handle_vendor(const "
+                "rproc::vendor_entry&); as declared it is ignored and vendor entries are skipped");
+  static_assert(!detail::declares_negotiate_features<P> || platform_negotiates_features<P>,
+                "rproc platform: negotiate_features must be std::uint32_t negotiate_features("
+                "std::uint32_t id, std::uint32_t offered); as declared it is ignored");
+  static_assert(!detail::declares_is_running<P> || platform_reports_running<P>,
+                "rproc platform: is_running must be bool is_running() const; as declared it is "
+                "ignored and the remote starts offline");
+  return true;
+}
 
 // Static facts a platform may state as members; each has a default.
 template <class P>
@@ -3048,7 +3256,7 @@ class resource_set {
   // go to the platform. Nothing is written to the table but the vrings' notify ids.
   result<void> handle(Platform& platform, const mutable_table_view& table) noexcept {
     warnings_.clear();
-    if (auto checked = check_host_fields<std::byte, Platform>(table); !checked) return checked;
+    if (auto checked = check_host_fields(detail::deferred<Platform>(table)); !checked) return checked;
     for (const auto entry : table) {
       result<void> handled;
       entry.visit(overloaded{
@@ -3169,12 +3377,12 @@ class resource_set {
     return e;
   }
   template <class Entry>
-  constexpr result<void> no_room(const Entry& e) const noexcept {
-    return error{errc::out_of_memory, e.offset(), e.index(), max_resources};
+  static constexpr error no_room(const Entry& e, std::uint64_t limit) noexcept {
+    return {errc::too_many_resources, e.offset(), e.index(), limit};
   }
 
   result<void> register_carveout(const mutable_carveout_entry& c) noexcept {
-    if (used_slots() == max_resources) return no_room(c);
+    if (used_slots() == max_resources) return no_room(c, max_resources);
     carveouts_[carveout_count_++] = {
         c.index(),
         {c.da(), c.pa(), c.len(), 1, allocation_purpose::carveout, c.index()},
@@ -3185,7 +3393,7 @@ class resource_set {
 
   result<void> map_devmem(Platform& platform, const mutable_devmem_entry& d) noexcept {
     if constexpr (platform_maps_devmem<Platform>) {
-      if (used_slots() == max_resources) return no_room(d);
+      if (used_slots() == max_resources) return no_room(d, max_resources);
       const devmem_request request{d.da(), d.pa(), d.len(), d.flags(), d.index()};
       if (auto mapped = platform.map_devmem(request); !mapped) {
         error e = mapped.error();
@@ -3202,7 +3410,7 @@ class resource_set {
   }
 
   result<void> locate_trace(Platform& platform, const mutable_trace_entry& t) noexcept {
-    if (used_slots() == max_resources) return no_room(t);
+    if (used_slots() == max_resources) return no_room(t, max_resources);
     const auto buffer = platform.da_to_va(t.da(), t.len());
     if (buffer.size() < t.len() || (t.len() != 0 && buffer.empty()))
       return error{errc::trace_not_mapped, t.offset() + layout::trace::da.offset, t.index(),
@@ -3212,19 +3420,19 @@ class resource_set {
   }
 
   result<void> add_vdev(Platform& platform, const mutable_vdev_entry& v) noexcept {
-    if (vdev_count_ == max_vdevs) return no_room(v);
+    if (vdev_count_ == max_vdevs) return no_room(v, max_vdevs);
     for (std::uint32_t k = 0; k < v.num_of_vrings(); ++k) {
-      if (used_slots() == max_resources) return no_room(v);
+      if (used_slots() == max_resources) return no_room(v, max_resources);
       const auto vring = v.vring(k);
       const std::size_t vring_at = v.offset() + layout::vdev::vrings + k * layout::vring::size;
       const std::uint64_t bytes = round_up(vring_size(vring.num(), vring.align()),
                                            page_size_of<Platform>());
       if (bytes > 0xFFFFFFFFu)
-        return error{errc::out_of_memory, vring_at + layout::vring::num.offset, v.index(),
+        return error{errc::vring_too_large, vring_at + layout::vring::num.offset, v.index(),
                      vring.num()};
       const auto notifyid = notify_ids_.take();
       if (!notifyid)
-        return error{errc::out_of_memory, vring_at + layout::vring::notifyid.offset, v.index(),
+        return error{errc::too_many_resources, vring_at + layout::vring::notifyid.offset, v.index(),
                      Limits::max_notify_ids};
       // Recorded before allocating, so that release() gives the id back if allocation fails.
       vring_record& record = vrings_[vring_count_++];
@@ -3269,18 +3477,20 @@ class resource_set {
 
 }  // namespace rproc
 
-// rproc/snapshot.hpp
+// rproc/clean_copy.hpp
 // The clean copy: the firmware's table as it was at attach, before any host write, written back
 // at detach so that a re-attach finds the table exactly as the firmware wrote it (SPEC section 4,
 // Linux 5.13). The restore writes only the bytes that differ, and first checks that the bytes the
-// host never writes are still those of the snapshot: if the firmware changed its table while the
-// host held it, the caller decides instead of having the firmware's change silently overwritten.
+// host never writes are still those of the clean copy: if the firmware changed its table while
+// the host held it, the caller decides instead of having the firmware's change silently
+// overwritten.
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <type_traits>
 
 namespace rproc {
 
@@ -3296,22 +3506,27 @@ struct restore_report {
   bool remote_changed = false;
 };
 
-// A clean copy in a caller's buffer (no heap). table_snapshot<N> brings its own buffer.
-// (The members that parse are templates only so that a file that includes this header without
-// using them does not instantiate the parser.)
-class basic_table_snapshot {
+// A clean copy of a table of up to Capacity bytes, in its own buffer (no heap); clean_copy<> (the
+// capacity std::dynamic_extent) keeps it in a caller's buffer instead, as std::span does.
+template <std::size_t Capacity = std::dynamic_extent>
+class clean_copy {
+  static constexpr bool in_callers_buffer = Capacity == std::dynamic_extent;
+
  public:
-  constexpr explicit basic_table_snapshot(std::span<std::byte> storage) noexcept
+  constexpr clean_copy() noexcept
+    requires(!in_callers_buffer)
+  = default;
+  constexpr explicit clean_copy(std::span<std::byte> storage) noexcept
+    requires in_callers_buffer
       : storage_(storage) {}
 
   // Copies a live table, which must be valid; nothing is kept on failure.
-  template <class Deferred = void>
   constexpr result<void> take(std::span<const std::byte> live, endian order,
                               parse_options options = {}) noexcept {
     clear();
     if (live.size() > storage_.size())
-      return error{errc::snapshot_too_small, 0, std::nullopt, live.size()};
-    if (const auto parsed = parse_table<Deferred>(live, order, options); !parsed)
+      return error{errc::clean_copy_too_small, 0, std::nullopt, live.size()};
+    if (const auto parsed = parse_table(live, order, options); !parsed)
       return parsed.error();
     detail::copy_into(storage_, live);
     size_ = live.size();
@@ -3329,14 +3544,12 @@ class basic_table_snapshot {
     return std::span<const std::byte>(storage_).first(size_);
   }
   constexpr endian order() const noexcept { return order_; }
-  // The snapshot as a table (it was valid when taken).
-  template <class Deferred = void>
-  constexpr table_view table() const noexcept {
-    return parse_table<Deferred>(bytes(), order_).value_or(table_view{});
+  // The clean copy as a table (it was valid when taken).
+  constexpr table_view view() const noexcept {
+    return parse_table(bytes(), order_).value_or(table_view{});
   }
 
-  // The first byte, outside the host's fields, where `live` differs from the snapshot.
-  template <class Deferred = void>
+  // The first byte, outside the host's fields, where `live` differs from the clean copy.
   constexpr std::optional<std::size_t> first_remote_change(
       std::span<const std::byte> live) const noexcept {
     if (!taken_) return std::nullopt;
@@ -3351,7 +3564,7 @@ class basic_table_snapshot {
     std::optional<table_view> clean;
     for (std::size_t i = detail::first_difference(live, bytes(), 0); i < size_;) {
       if (!clean) {
-        clean = table<Deferred>();
+        clean = view();
         for (const auto entry : *clean)
           detail::for_each_host_run_of(entry, [&](std::size_t at, std::size_t length) {
             if (count < fields.size()) fields[count] = {at, at + length};
@@ -3363,7 +3576,7 @@ class basic_table_snapshot {
         for (std::size_t k = 0; k < count; ++k)
           if (i >= fields[k].begin && i < fields[k].end && fields[k].end > end) end = fields[k].end;
       } else {
-        end = host_field_end<Deferred>(*clean, i);
+        end = host_field_end(*clean, i);
       }
       if (end == i) return i;
       i = detail::first_difference(live, bytes(), end);  // the rest of the field is the host's
@@ -3371,10 +3584,9 @@ class basic_table_snapshot {
     return std::nullopt;
   }
 
-  // Writes the snapshot back over `live`, only where they differ. With on_remote_change::fail, a
-  // change by the remote outside the host's fields writes nothing and is table_changed_by_remote
-  // (offset: the first changed byte).
-  template <class Deferred = void>
+  // Writes the clean copy back over `live`, only where they differ. With on_remote_change::fail,
+  // a change by the remote outside the host's fields writes nothing and is
+  // table_changed_by_remote (offset: the first changed byte).
   constexpr result<restore_report> restore(std::span<std::byte> live,
                                            on_remote_change policy) const noexcept {
     if (!taken_) return error{errc::invalid_state, 0, std::nullopt, 0};
@@ -3382,7 +3594,7 @@ class basic_table_snapshot {
       return error{errc::table_changed_by_remote, live.size() < size_ ? live.size() : size_,
                    std::nullopt, live.size()};
     restore_report report{};
-    if (const auto changed = first_remote_change<Deferred>(live)) {
+    if (const auto changed = first_remote_change(live)) {
       report.remote_changed = true;
       if (policy == on_remote_change::fail)
         return error{errc::table_changed_by_remote, *changed, std::nullopt,
@@ -3392,10 +3604,10 @@ class basic_table_snapshot {
       report.bytes_written = detail::copy_differing(bytes(), live);
       return report;
     }
-    const table_view clean = table<Deferred>();  // only the host's fields are written back
+    const table_view clean = view();  // only the host's fields are written back
     for (std::size_t i = detail::first_difference(live, bytes(), 0); i < size_;
          i = detail::first_difference(live, bytes(), i + 1)) {
-      if (!is_host_byte<Deferred>(clean, i)) continue;
+      if (!is_host_byte(clean, i)) continue;
       live[i] = storage_[i];
       ++report.bytes_written;
     }
@@ -3405,13 +3617,11 @@ class basic_table_snapshot {
  private:
   // Asked only for bytes that differ, which are few (the host's writes), so walking the entries
   // each time costs less than keeping a mask of the whole table.
-  template <class Deferred>
   static constexpr bool is_host_byte(const table_view& clean, std::size_t i) noexcept {
-    return host_field_end<Deferred>(clean, i) != i;
+    return host_field_end(clean, i) != i;
   }
   // The end of the host's fields that hold byte i (the furthest, where fields overlap), or i
   // when no host field holds it.
-  template <class Deferred>
   static constexpr std::size_t host_field_end(const table_view& clean, std::size_t i) noexcept {
     std::size_t end = i;
     for (const auto entry : clean)
@@ -3421,45 +3631,46 @@ class basic_table_snapshot {
     return end;
   }
 
-  std::span<std::byte> storage_;
+  std::conditional_t<in_callers_buffer, std::span<std::byte>, std::array<std::byte, Capacity>>
+      storage_{};
   std::size_t size_ = 0;
   endian order_ = endian::little;
   bool taken_ = false;
 };
 
-template <std::size_t Capacity>
-class table_snapshot : public basic_table_snapshot {
- public:
-  constexpr table_snapshot() noexcept : basic_table_snapshot(buffer_) {}
-  table_snapshot(const table_snapshot&) = delete;  // the base views buffer_
-  table_snapshot& operator=(const table_snapshot&) = delete;
+}  // namespace rproc
 
- private:
-  std::array<std::byte, Capacity> buffer_{};
+// rproc/image.hpp
+// What start() needs of a firmware image: where the core begins, the image's resource table and
+// where the firmware expects it, and a loader that writes the image into device memory.
+// rproc::elf_image is one; any type with these members is one too.
+
+#include <concepts>
+#include <cstdint>
+#include <optional>
+
+namespace rproc {
+
+template <class I>
+concept bootable_image = requires(const I& image, const address_translator& translate) {
+  { image.boot_address() } -> std::convertible_to<std::uint64_t>;
+  // The image's table with the device address where the firmware expects it, or nothing when
+  // the image has none.
+  { image.resource_table() } -> std::same_as<std::optional<located_table>>;
+  // Loads every segment through `translate`, writing nothing unless all of them fit.
+  { image.load(translate) } -> std::same_as<result<void>>;
 };
 
 }  // namespace rproc
 
-// rproc/lifecycle.hpp
-// The lifecycle of a remote processor (SPEC section 4): start and stop firmware, attach to
-// firmware that someone else started, detach from it while it keeps running, and re-attach
-// cleanly, because the table the firmware wrote is saved at attach and written back at detach.
-//
-//   rproc::processor<board_platform> proc(board);        // the host's record of one remote
-//   auto detached = proc.claim<rproc::detached>().value(); // typed handle: remote<P, detached>
-//   auto attaching = std::move(detached).attach();
-//   if (!attaching) { /* attaching.error(); std::move(attaching).previous() is still detached */ }
-//   auto attached = std::move(attaching).value();          // remote<P, attached>
-//   auto detached_again = std::move(attached).detach().value();
-//
-// A transition exists only where it is legal and the platform can carry it out; otherwise the
-// call does not compile and the compiler names the rule (a deleted overload whose last parameter
-// type spells it, e.g. detach_is_only_legal_on_an_attached_remote). A transition that fails at
-// run time gives back the error and the handle in its old state, with every resource released
-// and the firmware's table as it was. rproc::machine is the same for states known at run time.
+// rproc/processor.hpp
+// The engine of the lifecycle (SPEC section 4): the host's record of one remote processor and the
+// operations that move it from state to state (start, stop, attach, detach, report_crash,
+// recover), each leaving every resource released and the firmware's table as it was when it
+// fails. Its operations are reached through the typed handles (remote.hpp) or the run-time
+// machine (machine.hpp), which check what is legal before they call them.
 
 #include <array>
-#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -3496,52 +3707,6 @@ constexpr std::string_view to_string(state s) noexcept {
   return "invalid";
 }
 
-// The states of the typed handle.
-struct offline {
-  static constexpr state value = state::offline;
-};
-struct running {
-  static constexpr state value = state::running;
-};
-struct attached {
-  static constexpr state value = state::attached;
-};
-struct detached {
-  static constexpr state value = state::detached;
-};
-
-// What start() needs of a firmware image's table: its bytes, byte order, and the device address
-// where the firmware expects it (an ELF section's sh_addr). rproc::elf_image provides it.
-using image_table = elf_image_table;
-
-// A device-address translation handed to an image's loader, without templates or a heap.
-class address_translator {
- public:
-  template <class F>
-    requires std::is_invocable_r_v<std::span<std::byte>, F&, std::uint64_t, std::size_t>
-  explicit address_translator(F& f) noexcept
-      : context_(&f), call_([](void* c, std::uint64_t da, std::size_t len) {
-          return (*static_cast<F*>(c))(da, len);
-        }) {}
-  std::span<std::byte> operator()(std::uint64_t da, std::size_t len) const {
-    return call_(context_, da, len);
-  }
-
- private:
-  void* context_;
-  std::span<std::byte> (*call_)(void*, std::uint64_t, std::size_t);
-};
-
-// What start() needs of a firmware image; rproc::elf_image is one.
-template <class I>
-concept bootable_image = requires(const I& image, const address_translator& translate) {
-  { image.boot_address() } -> std::convertible_to<std::uint64_t>;
-  // The image's table, or nothing when it has none.
-  { image.table() } -> std::same_as<result<std::optional<image_table>>>;
-  // Loads every segment through `translate`, writing nothing unless all of them fit.
-  { image.load(translate) } -> std::same_as<result<void>>;
-};
-
 // The choice made at detach when the firmware changed its table while the host held it.
 struct detach_options {
   on_remote_change remote_change = on_remote_change::fail;
@@ -3563,10 +3728,13 @@ class claim;
 // running one stopped.
 template <platform Platform>
 class processor {
+  static_assert(check_platform<Platform>());
+
  public:
   using platform_type = Platform;
   using limits = typename limits_of<Platform>::type;
   static constexpr bool keeps_clean_copy = platform_can_detach<Platform>;
+  using clean_copy_type = rproc::clean_copy<limits::max_table_size>;
 
   explicit processor(Platform& platform) noexcept : platform_(&platform) {
     if constexpr (platform_reports_running<Platform>)
@@ -3581,9 +3749,9 @@ class processor {
 
   // The table the host writes to: the firmware's own while running or attached, otherwise the
   // host's cached copy. Nothing when the firmware has no table.
-  std::optional<table_view> table() const noexcept {
+  std::optional<table_view> current_table() const noexcept {
     if (table_size_ == 0) return std::nullopt;
-    const auto parsed = parse_table<Platform>(current_bytes(), order_, {});
+    const auto parsed = parse_table(detail::deferred<Platform>(current_bytes()), order_);
     if (!parsed) return std::nullopt;
     return *parsed;
   }
@@ -3591,13 +3759,12 @@ class processor {
   // table, with the host's release writes).
   std::optional<table_view> cached_table() const noexcept {
     if (table_size_ == 0) return std::nullopt;
-    const auto parsed =
-        parse_table<Platform>(std::span<const std::byte>(cache_).first(table_size_), order_);
+    const auto parsed = parse_table(detail::deferred<Platform>(cache_bytes()), order_);
     if (!parsed) return std::nullopt;
     return *parsed;
   }
   // The clean copy taken at the last attach (only for platforms that can detach).
-  const basic_table_snapshot* clean_copy() const noexcept {
+  const clean_copy_type* clean_copy() const noexcept {
     if constexpr (keeps_clean_copy) return clean_.has_value() ? &clean_ : nullptr;
     else return nullptr;
   }
@@ -3610,22 +3777,21 @@ class processor {
   template <class State>
   result<remote<Platform, State>> claim() noexcept {
     if (claimed_) return error{errc::busy, 0, std::nullopt, 0};
-    if (state_ != State::value)
-      return error{errc::invalid_state, 0, std::nullopt, static_cast<std::uint64_t>(state_)};
+    if (state_ != State::value) return invalid_state();
     claimed_ = true;
     return remote<Platform, State>(this);
   }
 
   // The host side goes away: detach an attached remote where the platform can (it keeps
-  // running), otherwise stop it; stop a running one. Errors cannot be reported here; the state
-  // says what happened.
+  // running), otherwise stop it; stop a running or crashed one. Errors cannot be reported here;
+  // the state says what happened.
   void release() noexcept {
     if (state_ == state::attached) {
       if constexpr (platform_can_detach<Platform>)
-        if (disconnect({on_remote_change::restore_anyway})) return;
-      if constexpr (platform_can_stop<Platform>) (void)shutdown();
+        if (detach({on_remote_change::restore_anyway})) return;
+      if constexpr (platform_can_stop<Platform>) (void)stop();
     } else if (state_ == state::running || state_ == state::crashed) {
-      if constexpr (platform_can_stop<Platform>) (void)shutdown();
+      if constexpr (platform_can_stop<Platform>) (void)stop();
     }
   }
 
@@ -3634,25 +3800,30 @@ class processor {
   friend class remote;
   template <rproc::platform>
   friend class machine;
-  template <rproc::platform, class, class>
-  friend class transition;
   template <rproc::platform>
   friend class detail::claim;
 
+  error invalid_state() const noexcept {
+    return {errc::invalid_state, 0, std::nullopt, static_cast<std::uint64_t>(state_)};
+  }
   std::span<std::byte> cache_bytes() noexcept { return std::span(cache_).first(table_size_); }
-  std::span<const std::byte> current_bytes() const noexcept {
-    if (on_live_) return live_;
+  std::span<const std::byte> cache_bytes() const noexcept {
     return std::span<const std::byte>(cache_).first(table_size_);
   }
-  std::optional<mutable_table_view> current_table() noexcept {
+  std::span<const std::byte> current_bytes() const noexcept {
+    return on_live_ ? live_ : cache_bytes();
+  }
+  // The table the host writes to, and its cached copy, as mutable views.
+  std::optional<mutable_table_view> writable_table() noexcept {
     if (table_size_ == 0) return std::nullopt;
-    const auto parsed = parse_mutable_table<Platform>(on_live_ ? live_ : cache_bytes(), order_);
+    const auto parsed =
+        parse_mutable_table(detail::deferred<Platform>(on_live_ ? live_ : cache_bytes()), order_);
     if (!parsed) return std::nullopt;
     return *parsed;
   }
-  std::optional<mutable_table_view> cache_table() noexcept {
+  std::optional<mutable_table_view> writable_cache() noexcept {
     if (table_size_ == 0) return std::nullopt;
-    const auto parsed = parse_mutable_table<Platform>(cache_bytes(), order_);
+    const auto parsed = parse_mutable_table(detail::deferred<Platform>(cache_bytes()), order_);
     if (!parsed) return std::nullopt;
     return *parsed;
   }
@@ -3670,23 +3841,21 @@ class processor {
 
   // offline -> running (Linux's rproc_fw_boot + rproc_start order).
   template <bootable_image Image>
-  result<void> boot(const Image& image) noexcept
+  result<void> start(const Image& image) noexcept
     requires platform_can_start<Platform>
   {
-    if (state_ != state::offline)
-      return error{errc::invalid_state, 0, std::nullopt, static_cast<std::uint64_t>(state_)};
-    const auto located = image.table();
-    if (!located) return located.error();
+    if (state_ != state::offline) return invalid_state();
+    const std::optional<located_table> found = image.resource_table();
     table_size_ = 0;
     on_live_ = false;
     live_ = {};
-    if (*located) {
-      const image_table& t = **located;
+    if (found) {
+      const located_table& t = *found;
       if (t.bytes.size() > cache_.size())
         return error{errc::table_too_large, 0, std::nullopt, t.bytes.size()};
-      if (const auto parsed = parse_table<Platform>(t.bytes, t.order); !parsed)
+      if (const auto parsed = detail::deferred<Platform>(t).parse(); !parsed)
         return parsed.error();
-      for (std::size_t i = 0; i < t.bytes.size(); ++i) cache_[i] = t.bytes[i];
+      detail::copy_into(cache_, t.bytes);
       table_size_ = t.bytes.size();
       order_ = t.order;
     } else if (!table_optional<Platform>()) {
@@ -3696,48 +3865,38 @@ class processor {
 
     const auto fail = [&](const error& e) -> result<void> {
       on_live_ = false;  // release writes go to the host's copy, not to the loaded image
-      resources_.release(*platform_, cache_table());
+      resources_.release(*platform_, writable_cache());
       unprepare();
       return e;
     };
-    if (const auto cache = cache_table()) {
+    if (const auto cache = writable_cache()) {
       if (auto handled = resources_.handle(*platform_, *cache); !handled) return fail(handled.error());
       if (auto allocated = resources_.allocate_carveouts(*platform_, *cache); !allocated)
         return fail(allocated.error());
     }
-    // A loader may translate a segment twice (check, then copy); asking the platform once per
-    // range keeps both answers the same even when a translation fails.
-    struct translation {
-      std::uint64_t da;
-      std::size_t len;
-      std::span<std::byte> target;
+    // The platform is asked once per range, whatever the image's loader does.
+    auto da_to_va = [this](std::uint64_t da, std::size_t len) {
+      return platform_->da_to_va(da, len);
     };
-    std::array<translation, 16> asked{};
-    std::size_t asked_count = 0;
-    auto translate = [&](std::uint64_t da, std::size_t len) {
-      for (std::size_t i = 0; i < asked_count; ++i)
-        if (asked[i].da == da && asked[i].len == len) return asked[i].target;
-      const auto target = platform_->da_to_va(da, len);
-      if (asked_count < asked.size()) asked[asked_count++] = {da, len, target};
-      return target;
-    };
+    translation_cache<decltype(da_to_va), 16> translate(da_to_va);
     if (auto loaded = image.load(address_translator(translate)); !loaded)
       return fail(loaded.error());
     if (table_size_ != 0) {
-      const auto& t = **located;
-      const auto loaded_table = platform_->da_to_va(t.da, table_size_);
+      const std::uint64_t da = found->da.value_or(0);
+      const auto loaded_table =
+          found->da ? platform_->da_to_va(da, table_size_) : std::span<std::byte>{};
       if (loaded_table.size() >= table_size_) {
         live_ = loaded_table.first(table_size_);
         copy_differing(cache_bytes(), live_);
         on_live_ = true;
       } else if (host_writes_anything()) {
         // Linux would go on with its cache, and the firmware would never see the host's values.
-        return fail({errc::table_not_mapped, 0, std::nullopt, t.da});
+        return fail({errc::table_not_mapped, 0, std::nullopt, da});
       }
     }
     if (auto started = platform_->start(image.boot_address()); !started)
       return fail(started.error());
-    if (const auto current = current_table()) resources_.start_virtio(*platform_, *current);
+    if (const auto current = writable_table()) resources_.start_virtio(*platform_, *current);
     state_ = state::running;
     return {};
   }
@@ -3749,24 +3908,24 @@ class processor {
     return any;
   }
 
-  // running or attached (or crashed) -> offline.
-  result<void> shutdown() noexcept
+  // running, attached or crashed -> offline.
+  result<void> stop() noexcept
     requires platform_can_stop<Platform>
   {
     if (state_ != state::running && state_ != state::attached && state_ != state::crashed)
-      return error{errc::invalid_state, 0, std::nullopt, static_cast<std::uint64_t>(state_)};
+      return invalid_state();
     const bool was_live = on_live_;
-    if (const auto current = current_table()) resources_.stop_virtio(*current);
+    if (const auto current = writable_table()) resources_.stop_virtio(*current);
     if (on_live_) {
       copy_differing(live_, cache_bytes());  // the host goes back to its own copy
       on_live_ = false;
     }
     if (auto stopped = platform_->stop(); !stopped) {
       on_live_ = was_live;
-      if (const auto current = current_table()) resources_.resume_virtio(*current);
+      if (const auto current = writable_table()) resources_.resume_virtio(*current);
       return stopped;
     }
-    resources_.release(*platform_, cache_table());
+    resources_.release(*platform_, writable_cache());
     unprepare();
     if constexpr (keeps_clean_copy) clean_.clear();
     live_ = {};
@@ -3775,13 +3934,12 @@ class processor {
   }
 
   // detached -> attached.
-  result<void> connect() noexcept
+  result<void> attach() noexcept
     requires platform_can_attach<Platform>
   {
-    if (state_ != state::detached)
-      return error{errc::invalid_state, 0, std::nullopt, static_cast<std::uint64_t>(state_)};
+    if (state_ != state::detached) return invalid_state();
     if (auto prepared = prepare(); !prepared) return prepared;
-    auto location = platform_->loaded_table();
+    const auto location = platform_->loaded_table();
     if (!location) {
       unprepare();
       return location.error();
@@ -3791,7 +3949,8 @@ class processor {
       unprepare();
       return error{errc::table_too_large, 0, std::nullopt, live.size()};
     }
-    if (const auto parsed = parse_table<Platform>(live, location->order); !parsed) {
+    const auto parsed = detail::deferred<Platform>(*location).parse();
+    if (!parsed) {
       unprepare();
       return parsed.error();
     }
@@ -3799,7 +3958,7 @@ class processor {
     live_ = live;
     order_ = location->order;
     table_size_ = live.size();
-    for (std::size_t i = 0; i < live.size(); ++i) cache_[i] = live[i];
+    detail::copy_into(cache_, live);
     on_live_ = true;
     if constexpr (keeps_clean_copy) (void)clean_.take(live, order_);
 
@@ -3812,9 +3971,7 @@ class processor {
       unprepare();
       return e;
     };
-    const auto current = current_table();
-    if (!current) return fail({errc::table_changed_by_remote, 0, std::nullopt, 0});
-    const auto& table = *current;
+    const mutable_table_view& table = *parsed;
     if (auto handled = resources_.handle(*platform_, table); !handled) return fail(handled.error());
     if (auto allocated = resources_.allocate_carveouts(*platform_, table); !allocated)
       return fail(allocated.error());
@@ -3825,14 +3982,12 @@ class processor {
     return {};
   }
 
-  // attached (or crashed from attached) -> detached; the core keeps running.
-  result<void> disconnect(const detach_options& options) noexcept
+  // attached -> detached; the core keeps running. Recovery detaches a crashed remote too.
+  result<void> detach(const detach_options& options) noexcept
     requires platform_can_detach<Platform>
   {
-    if (state_ != state::attached && state_ != state::crashed)
-      return error{errc::invalid_state, 0, std::nullopt, static_cast<std::uint64_t>(state_)};
-    if (!on_live_ || !clean_.has_value())
-      return error{errc::invalid_state, 0, std::nullopt, static_cast<std::uint64_t>(state_)};
+    if (state_ != state::attached && state_ != state::crashed) return invalid_state();
+    if (!on_live_ || !clean_.has_value()) return invalid_state();
     const auto changed = clean_.first_remote_change(live_);
     if (changed && options.remote_change == on_remote_change::fail)
       return error{errc::table_changed_by_remote, *changed, std::nullopt,
@@ -3845,7 +4000,7 @@ class processor {
     // table the firmware changed may parse to other entries, or not at all, and the restore
     // below writes every host field anyway.
     if (!changed)
-      if (const auto live = current_table()) resources_.stop_virtio(*live);
+      if (const auto live = writable_table()) resources_.stop_virtio(*live);
     on_live_ = false;
     const auto restored = clean_.restore(live_, options.remote_change);
     if (!restored) {  // cannot happen after the check above
@@ -3859,7 +4014,7 @@ class processor {
       return told.error();
     }
     last_restore_ = *restored;
-    const auto cache = cache_table();
+    const auto cache = writable_cache();
     if (cache) resources_.stop_virtio(*cache);  // the host's copy records the reset, as Linux's
     resources_.release(*platform_, cache);
     unprepare();
@@ -3867,6 +4022,36 @@ class processor {
     live_ = {};
     state_ = state::detached;
     return {};
+  }
+
+  // running, attached or detached -> crashed (a crash report); nothing is released until the
+  // recovery or the stop.
+  result<void> report_crash() noexcept {
+    if (state_ == state::offline || state_ == state::crashed) return invalid_state();
+    crashed_from_ = state_;
+    state_ = state::crashed;
+    return {};
+  }
+
+  // Recovery of a platform that attaches on recovery (Linux's RPROC_FEAT_ATTACH_ON_RECOVERY):
+  // crashed while attached -> detached -> attached. A remote that crashed in another state has
+  // no clean copy to detach with: invalid_state, still crashed.
+  result<void> recover() noexcept
+    requires platform_can_detach<Platform>
+  {
+    if (state_ != state::crashed || crashed_from_ != state::attached) return invalid_state();
+    if (auto detached = detach({on_remote_change::restore_anyway}); !detached) return detached;
+    return attach();
+  }
+
+  // Recovery from the image: crashed -> offline -> running. A failed start leaves it offline.
+  template <bootable_image Image>
+  result<void> recover(const Image& image) noexcept
+    requires(platform_can_stop<Platform> && platform_can_start<Platform>)
+  {
+    if (state_ != state::crashed) return invalid_state();
+    if (auto stopped = stop(); !stopped) return stopped;
+    return start(image);
   }
 
   Platform* platform_;
@@ -3879,23 +4064,70 @@ class processor {
   std::span<std::byte> live_{};
   std::array<std::byte, limits::max_table_size> cache_{};
   struct no_clean_copy {};
-  [[no_unique_address]] std::conditional_t<keeps_clean_copy, table_snapshot<limits::max_table_size>,
-                                           no_clean_copy>
+  [[no_unique_address]] std::conditional_t<keeps_clean_copy, clean_copy_type, no_clean_copy>
       clean_{};
   resource_set<Platform, limits> resources_{};
   restore_report last_restore_{};
 };
 
+}  // namespace rproc
+
+// rproc/remote.hpp
+// The typed handles of the lifecycle: rproc::remote<Platform, State> is one pointer to its
+// processor, and each transition consumes the handle and gives back the next one, or the error
+// and the handle in its old state.
+//
+//   rproc::processor<board_platform> proc(board);        // the host's record of one remote
+//   auto detached = proc.claim<rproc::detached>().value(); // typed handle: remote<P, detached>
+//   auto attaching = std::move(detached).attach();
+//   if (!attaching) { /* attaching.error(); std::move(attaching).previous() is still detached */ }
+//   auto attached = std::move(attaching).value();          // remote<P, attached>
+//   auto detached_again = std::move(attached).detach().value();
+//
+// A transition exists only where it is legal and the platform can carry it out; otherwise the
+// call does not compile and the compiler names the rule (a deleted overload whose last parameter
+// type spells it, e.g. detach_is_only_legal_on_an_attached_remote).
+
+#include <cstdint>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace rproc {
+
+// The states of the typed handle.
+struct offline {
+  static constexpr state value = state::offline;
+};
+struct running {
+  static constexpr state value = state::running;
+};
+struct attached {
+  static constexpr state value = state::attached;
+};
+struct detached {
+  static constexpr state value = state::detached;
+};
+struct crashed {
+  static constexpr state value = state::crashed;
+};
+
 // Tags whose names are the compiler's message when a transition is not legal.
 struct start_is_only_legal_on_an_offline_remote {};
 struct start_needs_a_platform_that_can_start_the_core {};
-struct stop_is_only_legal_on_a_running_or_attached_remote {};
+struct stop_is_only_legal_on_a_running_attached_or_crashed_remote {};
 struct stop_needs_a_platform_that_can_stop_the_core {};
 struct attach_is_only_legal_on_a_detached_remote {};
 struct attach_needs_a_platform_that_reports_the_loaded_table {};
 struct detach_is_only_legal_on_an_attached_remote {};
 struct detach_needs_a_platform_that_can_detach {};
+struct report_crash_is_only_legal_on_a_running_or_attached_remote {};
+struct recover_is_only_legal_on_a_crashed_remote {};
+struct recover_without_an_image_needs_a_platform_that_attaches_on_recovery {};
+struct recover_from_an_image_is_for_a_platform_that_does_not_attach_on_recovery {};
+struct recover_from_an_image_needs_a_platform_that_can_stop_and_start_the_core {};
 struct kick_is_only_legal_on_a_running_or_attached_remote {};
+struct kick_needs_a_platform_that_can_kick {};
 struct a_transition_consumes_its_handle_call_it_on_std_move_of_the_handle {};
 
 namespace detail {
@@ -3924,6 +4156,14 @@ class claim {
   }
   processor<Platform>* processor_ = nullptr;
 };
+
+// Recovery detaches and attaches again where the platform says so and can; else it starts again
+// from the image, which needs a platform that can stop and start the core.
+template <class P>
+inline constexpr bool recovers_by_attaching = attaches_on_recovery<P>() && platform_can_detach<P>;
+template <class P>
+inline constexpr bool recovers_from_the_image =
+    !attaches_on_recovery<P>() && platform_can_stop<P> && platform_can_start<P>;
 }  // namespace detail
 
 // The outcome of a transition: the handle in the next state, or the error and the handle back
@@ -3956,6 +4196,43 @@ class [[nodiscard]] transition {
   std::optional<rproc::error> error_;
 };
 
+// The outcome of a recovery, which takes two steps (stop then start, or detach then attach): the
+// handle in the next state; or the error and the handle crashed as before, when the first step
+// failed, or in the state between the two steps (offline, or detached) when the second did.
+template <platform Platform, class Next, class Between>
+class [[nodiscard]] recovery {
+ public:
+  bool has_value() const noexcept { return !error_; }
+  explicit operator bool() const noexcept { return has_value(); }
+  const rproc::error& error() const noexcept {
+    if (!error_) detail::bad_result_access();
+    return *error_;
+  }
+  // Where a failed recovery left the remote: state::crashed or Between::value.
+  state reached() const noexcept { return claim_.get()->current_state(); }
+  remote<Platform, Next> value() && noexcept {
+    if (error_) detail::bad_result_access();
+    return remote<Platform, Next>(claim_.hand_over());
+  }
+  remote<Platform, crashed> previous() && noexcept {
+    if (!error_ || reached() != state::crashed) detail::bad_result_access();
+    return remote<Platform, crashed>(claim_.hand_over());
+  }
+  remote<Platform, Between> halfway() && noexcept {
+    if (!error_ || reached() != Between::value) detail::bad_result_access();
+    return remote<Platform, Between>(claim_.hand_over());
+  }
+
+ private:
+  template <rproc::platform, class>
+  friend class remote;
+  recovery(processor<Platform>* p, const result<void>& outcome) noexcept : claim_(p) {
+    if (!outcome) error_ = outcome.error();
+  }
+  detail::claim<Platform> claim_;
+  std::optional<rproc::error> error_;
+};
+
 // A remote processor in a state known at compile time.
 template <platform Platform, class State>
 class [[nodiscard]] remote {
@@ -3963,8 +4240,9 @@ class [[nodiscard]] remote {
   static constexpr bool is_running = std::is_same_v<State, running>;
   static constexpr bool is_attached = std::is_same_v<State, attached>;
   static constexpr bool is_detached = std::is_same_v<State, detached>;
-  static_assert(is_offline || is_running || is_attached || is_detached,
-                "rproc::remote's State is rproc::offline, running, attached or detached");
+  static constexpr bool is_crashed = std::is_same_v<State, crashed>;
+  static_assert(is_offline || is_running || is_attached || is_detached || is_crashed,
+                "rproc::remote's State is rproc::offline, running, attached, detached or crashed");
 
  public:
   using platform_type = Platform;
@@ -3984,7 +4262,7 @@ class [[nodiscard]] remote {
     requires(is_offline && platform_can_start<Platform>)
   {
     auto* p = claim_.hand_over();
-    return {p, p->boot(image)};
+    return {p, p->start(image)};
   }
   template <class Image>
   void start(const Image&, start_is_only_legal_on_an_offline_remote = {}) &&
@@ -3995,21 +4273,20 @@ class [[nodiscard]] remote {
     requires(is_offline && !platform_can_start<Platform>)
   = delete;
   template <class Image>
-  void start(const Image&, a_transition_consumes_its_handle_call_it_on_std_move_of_the_handle = {}) &
-      = delete;
+  void start(const Image&, a_transition_consumes_its_handle_call_it_on_std_move_of_the_handle = {}) & = delete;
 
-  // running -> offline; attached -> offline. On failure: the old state, virtio as it was.
+  // running, attached or crashed -> offline. On failure: the old state, virtio as it was.
   transition<Platform, offline, State> stop() &&
-    requires((is_running || is_attached) && platform_can_stop<Platform>)
+    requires((is_running || is_attached || is_crashed) && platform_can_stop<Platform>)
   {
     auto* p = claim_.hand_over();
-    return {p, p->shutdown()};
+    return {p, p->stop()};
   }
-  void stop(stop_is_only_legal_on_a_running_or_attached_remote = {}) &&
-    requires(!is_running && !is_attached)
+  void stop(stop_is_only_legal_on_a_running_attached_or_crashed_remote = {}) &&
+    requires(!is_running && !is_attached && !is_crashed)
   = delete;
   void stop(stop_needs_a_platform_that_can_stop_the_core = {}) &&
-    requires((is_running || is_attached) && !platform_can_stop<Platform>)
+    requires((is_running || is_attached || is_crashed) && !platform_can_stop<Platform>)
   = delete;
   void stop(a_transition_consumes_its_handle_call_it_on_std_move_of_the_handle = {}) & = delete;
 
@@ -4018,7 +4295,7 @@ class [[nodiscard]] remote {
     requires(is_detached && platform_can_attach<Platform>)
   {
     auto* p = claim_.hand_over();
-    return {p, p->connect()};
+    return {p, p->attach()};
   }
   void attach(attach_is_only_legal_on_a_detached_remote = {}) &&
     requires(!is_detached)
@@ -4035,7 +4312,7 @@ class [[nodiscard]] remote {
     requires(is_attached && platform_can_detach<Platform>)
   {
     auto* p = claim_.hand_over();
-    return {p, p->disconnect(options)};
+    return {p, p->detach(options)};
   }
   void detach(detach_options = {}, detach_is_only_legal_on_an_attached_remote = {}) &&
     requires(!is_attached)
@@ -4043,9 +4320,62 @@ class [[nodiscard]] remote {
   void detach(detach_options = {}, detach_needs_a_platform_that_can_detach = {}) &&
     requires(is_attached && !platform_can_detach<Platform>)
   = delete;
-  void detach(detach_options, a_transition_consumes_its_handle_call_it_on_std_move_of_the_handle) & =
-      delete;
-  void detach() & = delete;
+  void detach(detach_options = {}, a_transition_consumes_its_handle_call_it_on_std_move_of_the_handle = {}) & = delete;
+
+  // running or attached -> crashed: the host learnt that the firmware crashed. Everything stays
+  // held until the recovery or the stop.
+  remote<Platform, crashed> report_crash() &&
+    requires(is_running || is_attached)
+  {
+    auto* p = claim_.hand_over();
+    (void)p->report_crash();  // cannot fail from running or attached
+    return remote<Platform, crashed>(p);
+  }
+  void report_crash(report_crash_is_only_legal_on_a_running_or_attached_remote = {}) &&
+    requires(!is_running && !is_attached)
+  = delete;
+  void report_crash(a_transition_consumes_its_handle_call_it_on_std_move_of_the_handle = {}) & = delete;
+
+  // crashed -> attached, on a platform that attaches on recovery: detach (writing the clean
+  // copy back) and attach again. On failure: crashed, or detached if the attach failed.
+  recovery<Platform, attached, detached> recover() &&
+    requires(is_crashed && detail::recovers_by_attaching<Platform>)
+  {
+    auto* p = claim_.hand_over();
+    return {p, p->recover()};
+  }
+  void recover(recover_is_only_legal_on_a_crashed_remote = {}) &&
+    requires(!is_crashed)
+  = delete;
+  void recover(recover_without_an_image_needs_a_platform_that_attaches_on_recovery = {}) &&
+    requires(is_crashed && !detail::recovers_by_attaching<Platform>)
+  = delete;
+  void recover(a_transition_consumes_its_handle_call_it_on_std_move_of_the_handle = {}) & = delete;
+
+  // crashed -> running: stop, and start again from `image`. On failure: crashed if the stop
+  // failed, offline if the start did.
+  template <bootable_image Image>
+  recovery<Platform, running, offline> recover(const Image& image) &&
+    requires(is_crashed && detail::recovers_from_the_image<Platform>)
+  {
+    auto* p = claim_.hand_over();
+    return {p, p->recover(image)};
+  }
+  template <class Image>
+  void recover(const Image&, recover_is_only_legal_on_a_crashed_remote = {}) &&
+    requires(!is_crashed)
+  = delete;
+  template <class Image>
+  void recover(const Image&, recover_from_an_image_is_for_a_platform_that_does_not_attach_on_recovery = {}) &&
+    requires(is_crashed && attaches_on_recovery<Platform>())
+  = delete;
+  template <class Image>
+  void recover(const Image&, recover_from_an_image_needs_a_platform_that_can_stop_and_start_the_core = {}) &&
+    requires(is_crashed && !attaches_on_recovery<Platform>() &&
+             !detail::recovers_from_the_image<Platform>)
+  = delete;
+  template <class Image>
+  void recover(const Image&, a_transition_consumes_its_handle_call_it_on_std_move_of_the_handle = {}) & = delete;
 
   // Notifies the remote that vring `notifyid` has work.
   result<void> kick(std::uint32_t notifyid) const
@@ -4056,17 +4386,35 @@ class [[nodiscard]] remote {
   void kick(std::uint32_t, kick_is_only_legal_on_a_running_or_attached_remote = {}) const
     requires(!is_running && !is_attached)
   = delete;
+  void kick(std::uint32_t, kick_needs_a_platform_that_can_kick = {}) const
+    requires((is_running || is_attached) && !platform_can_kick<Platform>)
+  = delete;
 
  private:
   friend class rproc::processor<Platform>;
   template <rproc::platform, class, class>
   friend class transition;
+  template <rproc::platform, class, class>
+  friend class recovery;
+  template <rproc::platform, class>
+  friend class remote;
   explicit remote(rproc::processor<Platform>* p) noexcept : claim_(p) {}
   detail::claim<Platform> claim_;
 };
 
-// A remote whose state is known only at run time, driven by Linux's sysfs commands; built on
-// the same operations as the typed handle.
+}  // namespace rproc
+
+// rproc/machine.hpp
+// A remote whose state is known only at run time, driven by Linux's sysfs commands ("start",
+// "stop", "detach") and numbering; built on the same operations of the processor as the typed
+// handles.
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace rproc {
+
 template <platform Platform>
 class machine {
  public:
@@ -4076,9 +4424,9 @@ class machine {
   template <bootable_image Image>
   void set_firmware(const Image& image) noexcept {
     image_ = &image;
-    boot_ = [](rproc::processor<Platform>& p, const void* i) -> result<void> {
-      if constexpr (platform_can_start<Platform>) return p.boot(*static_cast<const Image*>(i));
-      else return error{errc::invalid_state, 0, std::nullopt, 0};
+    start_ = [](rproc::processor<Platform>& p, const void* i) -> result<void> {
+      if constexpr (platform_can_start<Platform>) return p.start(*static_cast<const Image*>(i));
+      else return p.invalid_state();
     };
   }
 
@@ -4086,15 +4434,15 @@ class machine {
   const rproc::processor<Platform>& processor() const noexcept { return processor_; }
   Platform& platform() const noexcept { return processor_.platform(); }
 
-  // "start": boots an offline remote, attaches a detached one; busy while running, attached or
+  // "start": starts an offline remote, attaches a detached one; busy while running, attached or
   // crashed (recovery is the way out of crashed).
   result<void> start() noexcept {
     switch (processor_.current_state()) {
       case state::offline:
-        if (boot_ == nullptr) return invalid();  // no firmware to boot: set_firmware first
-        return boot_(processor_, image_);
+        if (start_ == nullptr) return error{errc::no_image, 0, std::nullopt, 0};
+        return start_(processor_, image_);
       case state::detached:
-        if constexpr (platform_can_attach<Platform>) return processor_.connect();
+        if constexpr (platform_can_attach<Platform>) return processor_.attach();
         else return invalid();
       case state::running:
       case state::attached:
@@ -4106,13 +4454,13 @@ class machine {
   result<void> stop() noexcept {
     const state s = processor_.current_state();
     if (s != state::running && s != state::attached) return invalid();
-    if constexpr (platform_can_stop<Platform>) return processor_.shutdown();
+    if constexpr (platform_can_stop<Platform>) return processor_.stop();
     else return invalid();
   }
   // "detach": only from attached, and only where the platform can detach.
   result<void> detach(detach_options options = {}) noexcept {
     if (processor_.current_state() != state::attached) return invalid();
-    if constexpr (platform_can_detach<Platform>) return processor_.disconnect(options);
+    if constexpr (platform_can_detach<Platform>) return processor_.detach(options);
     else return invalid();
   }
   // The text commands of Linux's sysfs `state` file.
@@ -4120,30 +4468,21 @@ class machine {
     if (text == "start") return start();
     if (text == "stop") return stop();
     if (text == "detach") return detach();
-    return error{errc::invalid_state, 0, std::nullopt, 0};
+    return error{errc::unknown_command, 0, std::nullopt, 0};
   }
 
   // A crash report moves any state but offline and crashed to crashed.
-  void report_crash() noexcept {
-    const state s = processor_.current_state();
-    if (s == state::offline || s == state::crashed) return;
-    processor_.crashed_from_ = s;
-    processor_.state_ = state::crashed;
-  }
-  // Recovery: detach and attach again where the platform declares attach_on_recovery, else stop
-  // (as crashed) and start again from the image.
+  void report_crash() noexcept { (void)processor_.report_crash(); }
+  // Recovery: detach and attach again where the platform attaches on recovery and the crash was
+  // while attached, else stop (as crashed) and start again from the image.
   result<void> recover() noexcept {
     if (processor_.current_state() != state::crashed) return invalid();
-    if constexpr (attaches_on_recovery<Platform>() && platform_can_detach<Platform>) {
-      if (processor_.crashed_from_ == state::attached) {
-        if (auto d = processor_.disconnect({on_remote_change::restore_anyway}); !d) return d;
-        return processor_.connect();
-      }
-    }
+    if constexpr (attaches_on_recovery<Platform>() && platform_can_detach<Platform>)
+      if (processor_.crashed_from_ == state::attached) return processor_.recover();
     if constexpr (platform_can_stop<Platform>) {
-      if (auto s = processor_.shutdown(); !s) return s;
-      if (boot_ == nullptr) return invalid();
-      return boot_(processor_, image_);
+      if (auto stopped = processor_.stop(); !stopped) return stopped;
+      if (start_ == nullptr) return error{errc::no_image, 0, std::nullopt, 0};
+      return start_(processor_, image_);
     } else {
       return invalid();
     }
@@ -4153,16 +4492,22 @@ class machine {
   std::uint64_t state_number() const noexcept {
     return static_cast<std::uint64_t>(processor_.current_state());
   }
-  result<void> invalid() const noexcept {
-    return error{errc::invalid_state, 0, std::nullopt, state_number()};
-  }
+  result<void> invalid() const noexcept { return processor_.invalid_state(); }
 
   rproc::processor<Platform> processor_;
   const void* image_ = nullptr;
-  result<void> (*boot_)(rproc::processor<Platform>&, const void*) = nullptr;
+  result<void> (*start_)(rproc::processor<Platform>&, const void*) = nullptr;
 };
 
 }  // namespace rproc
+
+// rproc/lifecycle.hpp
+// The lifecycle of a remote processor (SPEC section 4): start and stop firmware, attach to
+// firmware that someone else started, detach from it while it keeps running, and re-attach
+// cleanly, because the table the firmware wrote is saved at attach and written back at detach.
+// One header per part: image.hpp (what start() needs of a firmware image), processor.hpp (the
+// engine: state, copies of the table, resources, the operations), remote.hpp (typed handles and
+// their transitions), machine.hpp (the same for states known only at run time).
 
 // rproc/firmware.hpp
 // The firmware side: beside its table (builder.hpp), a firmware waits until the host's virtio
@@ -4365,8 +4710,9 @@ class vdev_link {
   const host_assignment& assignment() const noexcept { return assignment_; }
   // Why the last poll gave bad_table.
   const error& last_error() const noexcept { return error_; }
-  // The table as last read, to look at its other entries (a trace buffer's da, a carveout's).
-  shared_table<Size, Order>& table() noexcept { return table_; }
+  // The table shared with the host, to look at its other entries (a trace buffer's da, a
+  // carveout's).
+  shared_table<Size, Order>& shared() noexcept { return table_; }
 
   // One look at the table.
   link_event poll() noexcept {

@@ -324,7 +324,7 @@ class fake_kernel final : public rproc::sysfs::attribute_io {
     bool bad = !image || image->order() != native || image->segment_count() == 0;
     if (!bad) {
       const auto table = image->resource_table();
-      bad = !table || !*table;
+      bad = !table || !table->parse();
     }
     if (bad && !m.r.boots_without_table) {
       log(i, "Boot failed: -22");

@@ -29,9 +29,9 @@ struct memory_image {
   std::vector<segment> segments;
 
   std::uint64_t boot_address() const { return entry; }
-  rproc::result<std::optional<rproc::image_table>> table() const {
-    if (table_bytes.empty()) return std::optional<rproc::image_table>{};
-    return std::optional<rproc::image_table>{rproc::image_table{table_bytes, order, table_da}};
+  std::optional<rproc::located_table> resource_table() const {
+    if (table_bytes.empty()) return std::nullopt;
+    return rproc::located_table{table_bytes, order, table_da, std::nullopt};
   }
   // Translates every segment before writing any, as a loader must (a translation may fail any
   // time: it is asked once per segment).

@@ -253,7 +253,7 @@ TEST_CASE("try_make_table reports a bad description as an error at run time", "[
 
   const auto raw_standard = rproc::try_make_table(rsc::raw<52>{.type_id = 0});
   REQUIRE_FALSE(raw_standard);
-  CHECK(raw_standard.error().code == rproc::errc::unknown_resource_type);
+  CHECK(raw_standard.error().code == rproc::errc::raw_standard_type);
 
   CHECK(rproc::resource_name::from("0123456789012345678901234567890123").error().code ==
         rproc::errc::name_too_long);

@@ -3,6 +3,7 @@
 // fixture with one fault, with the offset of the faulty field, checked at compile time and again at
 // run time on an exact-size heap copy (so that a read one past the end is an ASan error).
 #include <rproc/elf.hpp>
+#include <rproc/image.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -64,14 +65,14 @@ constexpr bool reads_as_built() {
   if (image->empty_table_warning()) return false;
 
   const auto found = image->resource_table();
-  if (!found || !*found) return false;
-  const rproc::elf_resource_table& t = **found;
-  if (t.address != fx::table_address || t.file_offset != S::at.table_offset ||
-      t.section_index != 2 || t.table.order() != order || t.table.size_bytes() != 140)
+  if (!found || found->da != fx::table_address || found->file_offset != S::at.table_offset ||
+      found->order != order || found->bytes.size() != 140)
     return false;
-  if (t.table.num() != 2) return false;
-  const auto vdev = t.table[0].as<rproc::vdev_entry>();
-  const auto trace = t.table[1].as<rproc::trace_entry>();
+  const auto parsed = found->parse();
+  if (!parsed || parsed->num() != 2) return false;
+  const rproc::table_view t = *parsed;
+  const auto vdev = t[0].as<rproc::vdev_entry>();
+  const auto trace = t[1].as<rproc::trace_entry>();
   return vdev && vdev->num_of_vrings() == 2 && vdev->vring(1).notifyid() == 2 && trace &&
          trace->da() == 0x20000 && trace->len() == 0x1000 && trace->name_equals("trace0");
 }
@@ -219,8 +220,7 @@ template <class S>
 constexpr bool no_table(const typename S::bytes_type& bytes, bool empty_section) {
   const auto image = rproc::read_elf(bytes);
   if (!image) return false;
-  const auto found = image->resource_table();
-  if (!found || *found) return false;
+  if (image->resource_table()) return false;
   const auto w = image->empty_table_warning();
   if (!empty_section) return !w;
   return w && w->code == errc::empty_table_section && w->offset == S::at.table_offset &&
@@ -324,8 +324,7 @@ TEMPLATE_TEST_CASE("the sample images read as built", "[elf]", le32, be32, le64,
                                               TestType::at.strtab_offset});
   const auto found = image->resource_table();
   REQUIRE(found);
-  REQUIRE(*found);
-  CHECK((*found)->table.bytes().bytes().data() == copy.data() + TestType::at.table_offset);
+  CHECK(found->bytes.data() == copy.data() + TestType::at.table_offset);
 }
 
 TEMPLATE_TEST_CASE("every ELF code of SPEC section 2, with its offset", "[elf]", le32, be32, le64,
@@ -413,7 +412,8 @@ TEMPLATE_TEST_CASE("the table is parsed in the image's byte order, faults at fil
   const auto bad_vring = S::with_u32(vring0_num, 0);
   const auto image = rproc::read_elf(bad_vring);
   REQUIRE(image);
-  const auto found = image->resource_table();
+  REQUIRE(image->resource_table());
+  const auto found = image->resource_table()->parse();
   REQUIRE_FALSE(found);
   CHECK(found.error().code == errc::vring_invalid);
   CHECK(found.error().offset == vring0_num);
@@ -421,13 +421,12 @@ TEMPLATE_TEST_CASE("the table is parsed in the image's byte order, faults at fil
 
   // Type 5: a warning, and an error when strict.
   const auto unknown = S::with_u32(table + fx::sample_trace_at, 5);
-  const auto lenient = rproc::read_elf(unknown)->resource_table();
+  const auto lenient = rproc::read_elf(unknown)->resource_table()->parse();
   REQUIRE(lenient);
-  REQUIRE(*lenient);
-  const auto warnings = (*lenient)->table.warnings();
+  const auto warnings = lenient->warnings();
   REQUIRE(warnings.size() == 1);
   CHECK((*warnings.begin()).offset == fx::sample_trace_at);  // in the table, as parse_table says
-  const auto strict = rproc::read_elf(unknown)->resource_table({.strict = true});
+  const auto strict = rproc::read_elf(unknown)->resource_table()->parse({.strict = true});
   REQUIRE_FALSE(strict);
   CHECK(strict.error().code == errc::unknown_resource_type);
   CHECK(strict.error().offset == table + fx::sample_trace_at);
@@ -442,7 +441,8 @@ TEMPLATE_TEST_CASE("only the first .resource_table section counts", "[elf]", le3
   REQUIRE(image);
   REQUIRE(image->table_section());
   CHECK(image->table_section()->index == 1);
-  const auto found = image->resource_table();
+  REQUIRE(image->resource_table());
+  const auto found = image->resource_table()->parse();
   REQUIRE_FALSE(found);
   CHECK(found.error().code == errc::unsupported_version);
   CHECK(found.error().offset == S::at.text_offset);
@@ -614,7 +614,7 @@ TEST_CASE("more loadable segments than load_segments remembers", "[elf][load]") 
   }
 }
 
-// The shape the lifecycle's start() uses: boot_address(), table(), load() with a translation
+// The shape the lifecycle's start() uses: boot_address(), resource_table(), load() with a translation
 // that answers with a span (empty when the range does not translate).
 struct span_translator {
   std::span<std::byte> memory;
@@ -631,13 +631,13 @@ TEMPLATE_TEST_CASE("what the lifecycle asks of an image", "[elf][load]", le32, b
   const auto image = rproc::read_elf(S::image);
   REQUIRE(image);
   CHECK(image->boot_address() == fx::entry_point);
-  const auto table = image->table();
+  static_assert(rproc::bootable_image<rproc::elf_image>);
+  const auto table = image->resource_table();
   REQUIRE(table);
-  REQUIRE(*table);
-  CHECK((*table)->da == fx::table_address);
-  CHECK((*table)->order == image->order());
-  CHECK((*table)->bytes.data() == S::image.data() + S::at.table_offset);
-  CHECK((*table)->bytes.size() == fx::sample_table_size);
+  CHECK(table->da == fx::table_address);
+  CHECK(table->order == image->order());
+  CHECK(table->bytes.data() == S::image.data() + S::at.table_offset);
+  CHECK(table->bytes.size() == fx::sample_table_size);
 
   std::vector<std::byte> ram(0x1200, std::byte{0xAA});
   CHECK(image->load(span_translator{ram, 0x1000}));
@@ -653,11 +653,11 @@ TEMPLATE_TEST_CASE("what the lifecycle asks of an image", "[elf][load]", le32, b
   const auto empty_section = S::with_word(S::at.shdr(2) + S::elf.sh_size, 0);
   const auto none = rproc::read_elf(empty_section);
   REQUIRE(none);
-  CHECK(none->table());
-  CHECK_FALSE(*none->table());
+  CHECK_FALSE(none->resource_table());
   const auto version_2 = S::with_u32(S::at.table_offset, 2);
   const auto bad = rproc::read_elf(version_2);
   REQUIRE(bad);
-  REQUIRE_FALSE(bad->table());
-  CHECK(bad->table().error().offset == S::at.table_offset);
+  REQUIRE(bad->resource_table());
+  REQUIRE_FALSE(bad->resource_table()->parse());
+  CHECK(bad->resource_table()->parse().error().offset == S::at.table_offset);
 }

@@ -310,7 +310,7 @@ TEST_CASE("the link follows the vdev it was given, among several") {
   CHECK(second.poll() == link_event::attached);
   CHECK(second.assignment().vdev_notifyid == 1);
   CHECK(second.assignment().vrings[0].da == 0x5000);
-  CHECK(second.table().copy()[0] == std::byte{1});
+  CHECK(second.shared().copy()[0] == std::byte{1});
 }
 
 TEST_CASE("a big-endian table is read in its own byte order") {

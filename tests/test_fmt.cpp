@@ -170,6 +170,9 @@ TEST_CASE("names are data: quotes, backslashes and bytes outside ASCII are escap
       rproc::make_table(rsc::trace{.len = 1, .name = "0123456789abcdef0123456789ABCDEF"});
   CHECK(fmt::format("{}", rproc::parse_table(full).value()[0])
             .ends_with("\"0123456789abcdef0123456789ABCDEF\""));
+  // Any text from a file, a path for instance: quotes stay, the rest is escaped the same way.
+  CHECK(fmt::format("{}", rproc::escaped{"dir/\"a\\b\x1b[2J\xc3.elf"}) ==
+        R"(dir/"a\\b\x1b[2J\xc3.elf)");
 }
 
 TEST_CASE("errors, warnings, codes and kinds", "[fmt]") {

@@ -200,7 +200,7 @@ TEST_CASE("negative control: without the restore, re-attach reads da 0 as a fixe
 }
 
 TEST_CASE("a firmware that rewrites its table while attached is not silently clobbered",
-          "[lifecycle][snapshot]") {
+          "[lifecycle][clean_copy]") {
   auto board = booted_board();
   proc_t proc(*board);
   auto attached = std::move(proc.claim<rproc::detached>().value()).attach().value();
@@ -605,7 +605,7 @@ TEST_CASE("a table whose host fields would reshape it is refused before any writ
 }
 
 TEST_CASE("a firmware that reshapes its table while attached: detach still restores it",
-          "[lifecycle][snapshot]") {
+          "[lifecycle][clean_copy]") {
   auto board = booted_board();
   proc_t proc(*board);
   auto attached = std::move(proc.claim<rproc::detached>().value()).attach().value();

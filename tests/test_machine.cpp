@@ -26,7 +26,7 @@ TEST_CASE("commands follow Linux's sysfs semantics", "[machine]") {
   board->set_firmware_table(image.table_da, image.table_bytes.size(), rproc::endian::little);
   rproc::machine<board_t> m(*board);
   CHECK(m.current_state() == rproc::state::offline);
-  CHECK(m.command("start").error().code == rproc::errc::invalid_state);  // no firmware yet
+  CHECK(m.command("start").error().code == rproc::errc::no_image);  // no firmware yet
   m.set_firmware(image);
   CHECK(m.command("stop").error().code == rproc::errc::invalid_state);
   CHECK(m.command("detach").error().code == rproc::errc::invalid_state);
@@ -34,7 +34,7 @@ TEST_CASE("commands follow Linux's sysfs semantics", "[machine]") {
   CHECK(m.current_state() == rproc::state::running);
   CHECK(m.command("start").error().code == rproc::errc::busy);
   CHECK(m.command("detach").error().code == rproc::errc::invalid_state);  // only from attached
-  CHECK(m.command("reboot").error().code == rproc::errc::invalid_state);
+  CHECK(m.command("reboot").error().code == rproc::errc::unknown_command);
   REQUIRE(m.command("stop"));
   CHECK(m.current_state() == rproc::state::offline);
   CHECK(board->stats().outstanding_allocations == 0);

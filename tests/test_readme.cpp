@@ -7,7 +7,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <span>
 #include <memory>
 #include <vector>
 
@@ -105,6 +108,82 @@ TEST_CASE("README: attach, detach, re-attach", "[readme]") {
   // [/readme:lifecycle]
   CHECK(board.table_is_original());
   CHECK(proc.current_state() == rproc::state::detached);
+}
+
+// [readme:platform]
+class my_board {
+ public:
+  static constexpr std::uint64_t ram_da = 0x10000000;
+  my_board(std::span<std::byte> ram, std::uint64_t table_da, std::size_t table_size)
+      : ram_(ram), table_da_(table_da), table_size_(table_size) {}
+
+  // Required: the host's view of device memory, allocation and release.
+  std::span<std::byte> da_to_va(std::uint64_t da, std::size_t len) {
+    if (da < ram_da || da - ram_da > ram_.size() || len > ram_.size() - (da - ram_da)) return {};
+    return ram_.subspan(static_cast<std::size_t>(da - ram_da), len);
+  }
+  rproc::result<rproc::memory_region> allocate(const rproc::allocation_request& r) {
+    std::uint64_t da = r.da;  // a fixed address is honoured or refused
+    if (da == rproc::fw_rsc_addr_any) da = rproc::round_up(next_free_, r.align);
+    const auto va = da_to_va(da, r.len);
+    if (va.size() < r.len) return rproc::error{rproc::errc::address_unavailable, 0, {}, da};
+    if (r.da == rproc::fw_rsc_addr_any) next_free_ = da + r.len;
+    ++allocated_;
+    const auto da32 = static_cast<std::uint32_t>(da);
+    return rproc::memory_region{da32, da32, r.len, va};
+  }
+  void release(const rproc::memory_region&) noexcept {
+    if (--allocated_ == 0) next_free_ = ram_da + 0x8000;  // above the firmware's own 32 KiB
+  }
+
+  // Optional: each one brings the transitions that need it.
+  bool is_running() const { return true; }  // the boot loader started the core
+  rproc::result<rproc::mutable_located_table> loaded_table() {
+    return rproc::mutable_located_table{da_to_va(table_da_, table_size_), rproc::endian::little,
+                                        table_da_, std::nullopt};
+  }
+  rproc::result<void> detach() { return {}; }  // tell the firmware (a mailbox message, ...)
+
+ private:
+  std::span<std::byte> ram_;
+  std::uint64_t table_da_;
+  std::size_t table_size_;
+  std::uint64_t next_free_ = ram_da + 0x8000;
+  std::size_t allocated_ = 0;
+};
+static_assert(rproc::check_platform<my_board>());  // names any operation with a wrong signature
+// [/readme:platform]
+
+TEST_CASE("README: a platform of one's own attaches and detaches cleanly", "[readme]") {
+  constexpr std::uint64_t table_da = my_board::ram_da + 0x100;
+  std::vector<std::byte> ram(256 * 1024);
+  std::copy(resource_table.begin(), resource_table.end(), ram.begin() + 0x100);
+  const std::vector<std::byte> firmwares(resource_table.begin(), resource_table.end());
+  // The trace buffer the table names lies in the firmware's RAM at 0x20008000: not on this board.
+  my_board board(ram, table_da, resource_table.size());
+  rproc::processor<my_board> proc(board);
+  REQUIRE(proc.current_state() == rproc::state::detached);
+  auto refused = std::move(proc.claim<rproc::detached>().value()).attach();
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == rproc::errc::trace_not_mapped);
+  CHECK(std::equal(firmwares.begin(), firmwares.end(), ram.begin() + 0x100));
+
+  auto traced = firmwares;  // the same table with its trace buffer in the board's RAM
+  const std::size_t trace_da =
+      rproc::parse_table(traced)->offset(1) + rproc::layout::trace::da.offset;
+  REQUIRE(rproc::basic_byte_view<std::byte>(traced, rproc::endian::little)
+              .write_u32(trace_da, 0x10004000));
+  std::copy(traced.begin(), traced.end(), ram.begin() + 0x100);
+  auto attaching = std::move(refused).previous().attach();
+  REQUIRE(attaching);
+  const auto table = proc.current_table().value();
+  const auto vdev = table[0].as<rproc::vdev_entry>().value();
+  CHECK(vdev.vring(0).da() == my_board::ram_da + 0x8000);  // the first vring, page-rounded
+  CHECK(vdev.vring(1).da() == my_board::ram_da + 0x9000);
+  CHECK(vdev.status() == 0xF);  // ACKNOWLEDGE, DRIVER, FEATURES_OK, DRIVER_OK
+  auto detaching = std::move(attaching).value().detach();
+  REQUIRE(detaching);
+  CHECK(std::equal(traced.begin(), traced.end(), ram.begin() + 0x100));
 }
 
 TEST_CASE("README: the runtime machine", "[readme]") {

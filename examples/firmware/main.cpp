@@ -167,7 +167,7 @@ int main() {
     return fail(2, "the trace buffer is not where the table says");
 
   rproc::firmware::vdev_link link(resource_table, original_table);
-  const auto table = link.table().read();
+  const auto table = link.shared().read();
   if (!table) return fail(3, rproc::message(table.error()).view());
   print_table(*table);
 
@@ -188,7 +188,7 @@ int main() {
   out.print(line{}.append("host detached: ").append(rproc::firmware::to_string(event)));
   if (event != rproc::firmware::link_event::detached) return fail(5, "expected detached");
   while (host.busy()) board::wait_for_interrupt();
-  const bool restored = is_original(link.table());
+  const bool restored = is_original(link.shared());
   out.print(line{}.append("table is the original again: ").append(restored ? "yes" : "no"));
   if (!restored) return fail(6, "the table was not restored");
 
@@ -196,7 +196,7 @@ int main() {
   if (link.assignment().vrings[0].da == first.vrings[0].da)
     return fail(7, "the second attach reused the first vring memory");
 
-  const auto final_table = link.table().read();
+  const auto final_table = link.shared().read();
   if (!final_table) return fail(8, "the live table does not parse");
   print_table(*final_table);
   out.print(line{}.append("done"));

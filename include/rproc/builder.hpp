@@ -270,7 +270,7 @@ class table_writer {
   template <std::size_t BodyLen>
   constexpr void write(std::size_t at, std::uint32_t index, const rsc::raw<BodyLen>& r) noexcept {
     if (r.type_id <= 3)
-      fail(description_fault::raw_standard_type, errc::unknown_resource_type, at, index, r.type_id);
+      fail(description_fault::raw_standard_type, errc::raw_standard_type, at, index, r.type_id);
     put(at, r.type_id);
     for (std::size_t k = 0; k < BodyLen; ++k) put_u8(at + 4 + k, r.body[k]);
   }

@@ -3,7 +3,7 @@
 // order; its PT_LOAD segments copied into device memory through the caller's address translation.
 //
 //   const auto image = rproc::read_elf(file_bytes);   // result<elf_image>
-//   const auto table = image->resource_table();       // result<optional<elf_resource_table>>
+//   const auto table = image->resource_table();       // optional<located_table>; ->parse()
 //   rproc::load_segments(*image, [&](std::uint64_t da, std::size_t len)
 //                                    -> std::optional<std::span<std::byte>> { ... });
 //   image->entry();                                   // the boot address
@@ -24,155 +24,19 @@
 #include <utility>
 
 #include "bytes.hpp"
+#include "elf_format.hpp"
 #include "entries.hpp"
 #include "error.hpp"
+#include "loader.hpp"
+#include "located_table.hpp"
 #include "table.hpp"
 
 namespace rproc {
 
-// Facts of the ELF format that rproc reads (System V ABI, "ELF header", "Program header",
-// "Sections").
-namespace elf {
-
-inline constexpr std::uint8_t class32 = 1;
-inline constexpr std::uint8_t class64 = 2;
-inline constexpr std::uint8_t data_little = 1;
-inline constexpr std::uint8_t data_big = 2;
-inline constexpr std::uint32_t pt_load = 1;
-inline constexpr std::string_view table_section_name = ".resource_table";
-
-// e_ident: the same 16 bytes in both classes.
-inline constexpr std::size_t ei_magic = 0;
-inline constexpr std::size_t ei_class = 4;
-inline constexpr std::size_t ei_data = 5;
-
-// Byte offsets of the header fields, program header fields and section header fields of one
-// class; `word` is the width of addresses, file offsets and sizes (4 or 8).
-struct class_layout {
-  std::size_t word;
-  std::size_t header_size;
-  std::size_t e_type, e_machine, e_version, e_entry, e_phoff, e_shoff, e_flags, e_ehsize,
-      e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx;
-  std::size_t phdr_size;
-  std::size_t p_type, p_flags, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_align;
-  std::size_t shdr_size;
-  std::size_t sh_name, sh_type, sh_flags, sh_addr, sh_offset, sh_size, sh_link, sh_info,
-      sh_addralign, sh_entsize;
-};
-
-inline constexpr class_layout layout32{
-    .word = 4, .header_size = 52,
-    .e_type = 16, .e_machine = 18, .e_version = 20, .e_entry = 24, .e_phoff = 28, .e_shoff = 32,
-    .e_flags = 36, .e_ehsize = 40, .e_phentsize = 42, .e_phnum = 44, .e_shentsize = 46,
-    .e_shnum = 48, .e_shstrndx = 50,
-    .phdr_size = 32,
-    .p_type = 0, .p_flags = 24, .p_offset = 4, .p_vaddr = 8, .p_paddr = 12, .p_filesz = 16,
-    .p_memsz = 20, .p_align = 28,
-    .shdr_size = 40,
-    .sh_name = 0, .sh_type = 4, .sh_flags = 8, .sh_addr = 12, .sh_offset = 16, .sh_size = 20,
-    .sh_link = 24, .sh_info = 28, .sh_addralign = 32, .sh_entsize = 36};
-
-inline constexpr class_layout layout64{
-    .word = 8, .header_size = 64,
-    .e_type = 16, .e_machine = 18, .e_version = 20, .e_entry = 24, .e_phoff = 32, .e_shoff = 40,
-    .e_flags = 48, .e_ehsize = 52, .e_phentsize = 54, .e_phnum = 56, .e_shentsize = 58,
-    .e_shnum = 60, .e_shstrndx = 62,
-    .phdr_size = 56,
-    .p_type = 0, .p_flags = 4, .p_offset = 8, .p_vaddr = 16, .p_paddr = 24, .p_filesz = 32,
-    .p_memsz = 40, .p_align = 48,
-    .shdr_size = 64,
-    .sh_name = 0, .sh_type = 4, .sh_flags = 8, .sh_addr = 16, .sh_offset = 24, .sh_size = 32,
-    .sh_link = 40, .sh_info = 44, .sh_addralign = 48, .sh_entsize = 56};
-
-constexpr const class_layout& layout_of(std::uint8_t ident_class) noexcept {
-  return ident_class == class64 ? layout64 : layout32;
-}
-
-}  // namespace elf
-
-// True when `file` starts with the ELF magic (how the inspector tells an image from a raw table).
-constexpr bool has_elf_magic(std::span<const std::byte> file) noexcept {
-  constexpr std::uint8_t magic[4] = {0x7F, 'E', 'L', 'F'};
-  if (file.size() < 4) return false;
-  for (std::size_t i = 0; i < 4; ++i)
-    if (std::to_integer<std::uint8_t>(file[i]) != magic[i]) return false;
-  return true;
-}
-
-// One program header. `contents` are the p_filesz bytes of a PT_LOAD segment (checked to lie in
-// the file); other segments are not checked and have no contents.
-struct elf_segment {
-  std::uint32_t index = 0;
-  std::size_t header_offset = 0;  // of the program header, in the file
-  std::uint32_t type = 0;
-  std::uint32_t flags = 0;
-  std::uint64_t offset = 0;
-  std::uint64_t vaddr = 0;
-  std::uint64_t paddr = 0;  // the device address the loader writes to
-  std::uint64_t filesz = 0;
-  std::uint64_t memsz = 0;
-  std::uint64_t align = 0;
-  std::span<const std::byte> contents{};
-
-  constexpr bool is_load() const noexcept { return type == elf::pt_load; }
-};
-
-// One section header. Its name starts at sh_name in the section name string table and ends at
-// the first NUL, which read_elf checked lies inside that table.
-struct elf_section {
-  std::uint32_t index = 0;
-  std::size_t header_offset = 0;  // of the section header, in the file
-  std::uint32_t name_offset = 0;  // sh_name
-  std::uint32_t type = 0;
-  std::uint64_t flags = 0;
-  std::uint64_t addr = 0;
-  std::uint64_t offset = 0;
-  std::uint64_t size = 0;
-  std::uint32_t link = 0;
-  std::uint32_t info = 0;
-  std::uint64_t addralign = 0;
-  std::uint64_t entsize = 0;
-  // The string table from sh_name to its end; the name is found only when asked for, so that
-  // listing 65535 sections that share one long name costs nothing.
-  std::span<const std::byte> names_from_here{};
-
-  constexpr std::size_t name_length() const noexcept {
-    std::size_t n = 0;
-    while (n < names_from_here.size() && names_from_here[n] != std::byte{0}) ++n;
-    return n;
-  }
-  std::string_view name() const noexcept {
-    return {reinterpret_cast<const char*>(names_from_here.data()), name_length()};
-  }
-  // Reads at most s.size() + 1 bytes.
-  constexpr bool name_equals(std::string_view s) const noexcept {
-    if (names_from_here.size() <= s.size()) return false;
-    for (std::size_t i = 0; i < s.size(); ++i)
-      if (std::to_integer<char>(names_from_here[i]) != s[i]) return false;
-    return names_from_here[s.size()] == std::byte{0};
-  }
-};
-
-// An image's resource table: the whole `.resource_table` section parsed in the image's byte
-// order (table.bytes().order()), where it sits in the file, and where the firmware expects it.
-struct elf_resource_table {
-  table_view table{};
-  std::uint64_t address = 0;    // sh_addr: the device address of the firmware's own copy
-  std::size_t file_offset = 0;  // sh_offset
-  std::uint32_t section_index = 0;
-};
-
-// What starting the firmware needs of its table (SPEC section 4): the section's bytes, the
-// image's byte order, and the device address where the firmware expects its copy (sh_addr).
-struct elf_image_table {
-  std::span<const std::byte> bytes{};
-  endian order = endian::little;
-  std::uint64_t da = 0;
-};
-
 class elf_image;
-template <class = void>  // instantiated where it is used, not in every includer
-constexpr result<elf_image> read_elf(std::span<const std::byte> file) noexcept;
+template <class Bytes = std::span<const std::byte>>
+  requires std::convertible_to<const Bytes&, std::span<const std::byte>>
+constexpr result<elf_image> read_elf(const Bytes& file) noexcept;
 
 namespace detail {
 
@@ -239,36 +103,15 @@ class elf_image {
                    s->size};
   }
 
-  // The image's resource table parsed in the image's byte order; std::nullopt when the image has
-  // none (no `.resource_table` section, or one of size 0: see empty_table_warning()). A fault of
-  // the table is reported with its offset in the file (the section's offset plus the field's).
-  template <class Deferred = void>
-  constexpr result<std::optional<elf_resource_table>> resource_table(
-      parse_options options = {}) const noexcept {
+  // The `.resource_table` section's bytes, in the image's byte order, with its address (sh_addr)
+  // and file offset (sh_offset); std::nullopt when the image has none (no such section, or one of
+  // size 0: see empty_table_warning()). Its parse() reports a fault at its offset in the file.
+  constexpr std::optional<located_table> resource_table() const noexcept {
     const auto s = table_section();
-    if (!s || s->size == 0) return std::optional<elf_resource_table>{};
+    if (!s || s->size == 0) return std::nullopt;
     const auto at = static_cast<std::size_t>(s->offset);
-    const auto section_bytes = bytes().subspan(at, static_cast<std::size_t>(s->size));
-    const auto parsed = parse_table<Deferred>(section_bytes, order(), options);
-    if (!parsed) {
-      error e = parsed.error();
-      e.offset += at;
-      return e;
-    }
-    return std::optional<elf_resource_table>{elf_resource_table{*parsed, s->addr, at, s->index}};
-  }
-
-  // The same for the lifecycle: the table checked (faults at file offsets), then only its bytes,
-  // byte order and device address.
-  template <class Deferred = void>
-  constexpr result<std::optional<elf_image_table>> table(
-      parse_options options = {}) const noexcept {
-    const auto found = resource_table<Deferred>(options);
-    if (!found) return found.error();
-    if (!*found) return std::optional<elf_image_table>{};
-    const table_view& t = (*found)->table;
-    return std::optional<elf_image_table>{
-        elf_image_table{t.bytes().bytes(), t.order(), (*found)->address}};
+    return located_table{bytes().subspan(at, static_cast<std::size_t>(s->size)), order(), s->addr,
+                         at};
   }
 
   // load_segments(*this, da_to_va).
@@ -276,8 +119,9 @@ class elf_image {
   constexpr result<void> load(Translate&& da_to_va) const;
 
  private:
-  template <class>
-  friend constexpr result<elf_image> read_elf(std::span<const std::byte> file) noexcept;
+  template <class Bytes>
+    requires std::convertible_to<const Bytes&, std::span<const std::byte>>
+  friend constexpr result<elf_image> read_elf(const Bytes& file) noexcept;
 
   constexpr std::uint16_t half(std::size_t at) const noexcept {
     return file_.u16(at).value_or(0);
@@ -309,7 +153,7 @@ template <class Value>
 class elf_header_range {
  public:
   using value_type = Value;
-  using iterator = detail::index_iterator<elf_header_range, Value>;
+  using iterator = index_iterator<elf_header_range, Value>;
 
   constexpr elf_header_range() noexcept = default;
   constexpr explicit elf_header_range(const elf_image& image) noexcept : image_(image) {}
@@ -382,9 +226,11 @@ constexpr elf_section elf_image::section(std::uint32_t i) const noexcept {
 // Checks `file` as an ELF image, every check of SPEC section 2 in SPEC's order, and returns the
 // first fault with the file offset of the faulty header field, section header or program header.
 // Extended numbering (e_shnum 0 with the count in section 0) is not read, as in Linux.
-template <class>
-constexpr result<elf_image> read_elf(std::span<const std::byte> file) noexcept {
+template <class Bytes>
+  requires std::convertible_to<const Bytes&, std::span<const std::byte>>
+constexpr result<elf_image> read_elf(const Bytes& bytes) noexcept {
   using detail::elf_fault;
+  const std::span<const std::byte> file = bytes;
   using detail::fits_in;
   const std::size_t size = file.size();
   const byte_view ident(file, endian::little);
@@ -481,15 +327,6 @@ constexpr result<elf_image> read_elf(std::span<const std::byte> file) noexcept {
   return image;
 }
 
-// A device address translation: given a device address and a length, the writable host memory
-// for that range, either as std::optional (std::nullopt: it does not translate) or as a span
-// (shorter than `length`, empty for instance: it does not translate).
-template <class F>
-concept address_translation = requires(F& f, std::uint64_t da, std::size_t length) {
-  requires std::convertible_to<decltype(f(da, length)), std::optional<std::span<std::byte>>> ||
-               std::convertible_to<decltype(f(da, length)), std::span<std::byte>>;
-};
-
 namespace detail {
 
 constexpr void copy_bytes(std::span<std::byte> to, std::span<const std::byte> from) noexcept {
@@ -516,22 +353,17 @@ constexpr std::optional<std::span<std::byte>> segment_target(const elf_segment& 
     if (s.memsz > SIZE_MAX) return std::nullopt;  // a 32-bit host cannot hold it
   }
   const auto length = static_cast<std::size_t>(s.memsz);
-  std::optional<std::span<std::byte>> target;
-  if constexpr (std::convertible_to<decltype(da_to_va(s.paddr, length)),
-                                    std::optional<std::span<std::byte>>>)
-    target = da_to_va(s.paddr, length);
-  else
-    target = std::span<std::byte>(da_to_va(s.paddr, length));
-  if (!target || target->size() < length) return std::nullopt;
-  return target->first(length);
+  const std::span<std::byte> target = da_to_va(s.paddr, length);
+  if (target.size() < length) return std::nullopt;
+  return target.first(length);
 }
 
 }  // namespace detail
 
 // How many segments load_segments remembers the translation of between checking and writing.
-// Each segment's translation is asked for once; in an image with more loadable segments than
-// this, those after the first 64 are asked for again when written (give such an image a
-// translation that answers the same twice).
+// Each range is translated once; in an image with more loadable segments than this, those after
+// the first 64 are asked for again when written (give such an image a translation that answers
+// the same twice).
 inline constexpr std::size_t load_segments_capacity = 64;
 
 // Loads every PT_LOAD segment of `image` at its p_paddr, in file order: p_filesz bytes copied,
@@ -549,29 +381,19 @@ constexpr result<void> load_segments(const elf_image& image, Translate&& da_to_v
     return detail::elf_fault(errc::elf_no_loadable_segments, image.layout().e_phnum,
                              image.segment_count());
 
-  std::array<std::span<std::byte>, load_segments_capacity> targets{};
-  std::size_t n = 0;
+  translation_cache<std::remove_reference_t<Translate>, load_segments_capacity> translate(
+      da_to_va);
   for (const elf_segment s : image.segments()) {
     if (!s.is_load() || s.memsz == 0) continue;
-    const auto target = detail::segment_target(s, da_to_va);
-    if (!target) return detail::elf_fault(errc::segment_not_mapped, s.header_offset, s.paddr);
-    if (n < targets.size()) targets[n] = *target;
-    ++n;
-  }
-  n = 0;
-  for (const elf_segment s : image.segments()) {
-    if (!s.is_load() || s.memsz == 0) continue;
-    std::span<std::byte> target;
-    if (n < targets.size()) {
-      target = targets[n];
-    } else if (const auto again = detail::segment_target(s, da_to_va)) {
-      target = *again;
-    } else {
+    if (!detail::segment_target(s, translate))
       return detail::elf_fault(errc::segment_not_mapped, s.header_offset, s.paddr);
-    }
-    ++n;
-    detail::copy_bytes(target, s.contents);
-    detail::zero_bytes(target.subspan(s.contents.size()));
+  }
+  for (const elf_segment s : image.segments()) {
+    if (!s.is_load() || s.memsz == 0) continue;
+    const auto target = detail::segment_target(s, translate);
+    if (!target) return detail::elf_fault(errc::segment_not_mapped, s.header_offset, s.paddr);
+    detail::copy_bytes(*target, s.contents);
+    detail::zero_bytes(target->subspan(s.contents.size()));
   }
   return {};
 }

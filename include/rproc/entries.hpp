@@ -308,7 +308,7 @@ class basic_vring_range {
   constexpr auto end() const noexcept { return iterator(*this, size()); }
 
  private:
-  using iterator = detail::index_iterator<basic_vring_range, basic_vring<Byte>>;
+  using iterator = index_iterator<basic_vring_range, basic_vring<Byte>>;
   basic_vdev_entry<Byte> vdev_{};
 };
 

@@ -10,6 +10,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "text_buffer.hpp"
+
 namespace rproc {
 
 enum class errc : std::uint8_t {
@@ -52,7 +54,7 @@ enum class errc : std::uint8_t {
   out_of_memory,
   platform_failure,
   table_changed_by_remote,
-  snapshot_too_small,
+  clean_copy_too_small,
   invalid_state,
   busy,
   vendor_resource_ignored,  // a warning: the platform does not handle this vendor entry
@@ -74,6 +76,13 @@ enum class errc : std::uint8_t {
   bad_firmware_name,
   firmware_exists,
   firmware_shadowed,
+  // one meaning per code: the host's bookkeeping limits, a vring too large to place, a raw entry
+  // of a standard type (builder), the run-time machine's commands
+  too_many_resources,
+  vring_too_large,
+  raw_standard_type,
+  unknown_command,
+  no_image,
 };
 
 // The code's name as SPEC spells it ("vring_invalid"), or "unknown" for a value outside errc.
@@ -113,7 +122,7 @@ constexpr std::string_view to_string(errc code) noexcept {
     case errc::out_of_memory: return "out_of_memory";
     case errc::platform_failure: return "platform_failure";
     case errc::table_changed_by_remote: return "table_changed_by_remote";
-    case errc::snapshot_too_small: return "snapshot_too_small";
+    case errc::clean_copy_too_small: return "clean_copy_too_small";
     case errc::invalid_state: return "invalid_state";
     case errc::busy: return "busy";
     case errc::vendor_resource_ignored: return "vendor_resource_ignored";
@@ -133,6 +142,11 @@ constexpr std::string_view to_string(errc code) noexcept {
     case errc::bad_firmware_name: return "bad_firmware_name";
     case errc::firmware_exists: return "firmware_exists";
     case errc::firmware_shadowed: return "firmware_shadowed";
+    case errc::too_many_resources: return "too_many_resources";
+    case errc::vring_too_large: return "vring_too_large";
+    case errc::raw_standard_type: return "raw_standard_type";
+    case errc::unknown_command: return "unknown_command";
+    case errc::no_image: return "no_image";
   }
   return "unknown";
 }
@@ -174,7 +188,7 @@ constexpr std::string_view describe(errc code) noexcept {
     case errc::out_of_memory: return "the platform could not allocate memory";
     case errc::platform_failure: return "a platform operation failed";
     case errc::table_changed_by_remote: return "the remote changed its table while attached";
-    case errc::snapshot_too_small: return "the table is larger than the snapshot's capacity";
+    case errc::clean_copy_too_small: return "the table is larger than the clean copy's capacity";
     case errc::invalid_state: return "the command is not valid in the current state";
     case errc::busy: return "the remote is busy in its current state";
     case errc::vendor_resource_ignored: return "the platform ignored a vendor resource";
@@ -197,6 +211,13 @@ constexpr std::string_view describe(errc code) noexcept {
     case errc::firmware_exists: return "a different file of that name is already installed";
     case errc::firmware_shadowed:
       return "a file of that name earlier in the search path would be loaded instead";
+    case errc::too_many_resources:
+      return "the table needs more bookkeeping slots than the host's limits hold";
+    case errc::vring_too_large: return "a vring's size does not fit in 32 bits";
+    case errc::raw_standard_type:
+      return "a raw entry has a standard type: describe it with its own builder";
+    case errc::unknown_command: return "the command is not one of start, stop and detach";
+    case errc::no_image: return "there is no firmware image to start";
   }
   return "unknown error";
 }
@@ -215,51 +236,6 @@ struct error {
 
 // A warning has the same shape as an error; it does not stop anything.
 using warning = error;
-
-// Text built without a heap; `view()` is valid as long as the object lives.
-template <std::size_t Capacity>
-class text_buffer {
- public:
-  constexpr std::string_view view() const noexcept { return {chars_, size_}; }
-  constexpr const char* c_str() const noexcept { return chars_; }
-  constexpr std::size_t size() const noexcept { return size_; }
-
-  constexpr text_buffer& append(std::string_view s) noexcept {
-    for (char c : s) put(c);
-    return *this;
-  }
-  constexpr text_buffer& append_decimal(std::uint64_t v) noexcept {
-    char digits[20]{};
-    std::size_t n = 0;
-    do {
-      digits[n++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-    while (n > 0) put(digits[--n]);
-    return *this;
-  }
-  constexpr text_buffer& append_hex(std::uint64_t v) noexcept {
-    append("0x");
-    char digits[16]{};
-    std::size_t n = 0;
-    do {
-      digits[n++] = "0123456789abcdef"[v & 0xF];
-      v >>= 4;
-    } while (v != 0);
-    while (n > 0) put(digits[--n]);
-    return *this;
-  }
-
- private:
-  constexpr void put(char c) noexcept {
-    if (size_ + 1 < Capacity) {
-      chars_[size_++] = c;
-      chars_[size_] = '\0';
-    }
-  }
-  char chars_[Capacity]{};
-  std::size_t size_ = 0;
-};
 
 using message_text = text_buffer<160>;
 
@@ -284,12 +260,19 @@ constexpr message_text message(const error& e) noexcept {
       text.append(" (num_of_vrings is ").append_decimal(e.value).append(")");
       break;
     case errc::unknown_resource_type:
+    case errc::raw_standard_type:
     case errc::vendor_resource_ignored:
     case errc::vendor_resource_failed:
       text.append(" (type ").append_decimal(e.value).append(")");
       break;
     case errc::out_of_memory:
       text.append(" (").append_hex(e.value).append(" bytes asked)");
+      break;
+    case errc::too_many_resources:
+      text.append(" (limit ").append_decimal(e.value).append(")");
+      break;
+    case errc::vring_too_large:
+      text.append(" (num is ").append_decimal(e.value).append(")");
       break;
     case errc::permission_denied:
     case errc::firmware_in_use:

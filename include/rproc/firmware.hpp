@@ -205,8 +205,9 @@ class vdev_link {
   const host_assignment& assignment() const noexcept { return assignment_; }
   // Why the last poll gave bad_table.
   const error& last_error() const noexcept { return error_; }
-  // The table as last read, to look at its other entries (a trace buffer's da, a carveout's).
-  shared_table<Size, Order>& table() noexcept { return table_; }
+  // The table shared with the host, to look at its other entries (a trace buffer's da, a
+  // carveout's).
+  shared_table<Size, Order>& shared() noexcept { return table_; }
 
   // One look at the table.
   link_event poll() noexcept {

@@ -4,6 +4,8 @@
 //   fmt::print("{}\n", table);        // rproc::table_view: header, offsets, every entry
 //   fmt::print("{}\n", entry);        // rproc::resource_entry or any typed view (vdev_entry...)
 //   fmt::print("{}\n", result.error());   // rproc::error: its message; rproc::errc: its name
+//   fmt::print("{}\n", rproc::escaped{path});  // text from a file, bytes that could drive a
+//                                               // terminal escaped
 //
 // Optional: the core (rproc.hpp) never includes it. Without {fmt} this header defines nothing
 // but RPROC_HAS_FMT (0).
@@ -25,6 +27,14 @@
 #include "entries.hpp"
 #include "error.hpp"
 #include "table.hpp"
+
+namespace rproc {
+// Text from a file (a path, a resource name) printed with every byte outside printable ASCII, and
+// the backslash, escaped as \xNN: a name is data and must not drive the terminal it is printed on.
+struct escaped {
+  std::string_view text;
+};
+}  // namespace rproc
 
 namespace rproc::fmt_detail {
 
@@ -124,8 +134,7 @@ Out put_length(Out out, std::uint32_t value) {
   return fmt::format_to(out, "{:#x} ({})", value, value);
 }
 
-// Text from a file (a resource name, a path) with every byte outside printable ASCII, and the
-// backslash, escaped: a name is data and must not drive the terminal it is printed on.
+// rproc::escaped's text; `quote` is escaped too.
 template <class Out>
 Out put_escaped(Out out, std::string_view text, char quote = '\\') {
   for (const char c : text) {
@@ -312,6 +321,14 @@ struct fmt::formatter<rproc::basic_vring<Byte>> : rproc::fmt_detail::no_spec {
   auto format(const rproc::basic_vring<Byte>& r, FormatContext& ctx) const
       -> decltype(ctx.out()) {
     return rproc::fmt_detail::put_vring(ctx.out(), r);
+  }
+};
+
+template <>
+struct fmt::formatter<rproc::escaped> : rproc::fmt_detail::no_spec {
+  template <class FormatContext>
+  auto format(const rproc::escaped& e, FormatContext& ctx) const -> decltype(ctx.out()) {
+    return rproc::fmt_detail::put_escaped(ctx.out(), e.text);
   }
 };
 

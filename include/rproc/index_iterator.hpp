@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <span>  // the iterator tags, without the cost of <iterator>
 
-namespace rproc::detail {
+namespace rproc {
 
 // A random-access iterator over anything indexable by position that yields values: the table's
 // entries, a vdev's vrings. It holds a copy of the (small) view, so the view is a borrowed range.
@@ -59,4 +59,4 @@ class index_iterator {
   std::uint32_t at_ = 0;
 };
 
-}  // namespace rproc::detail
+}  // namespace rproc

@@ -13,6 +13,7 @@
 #include "bytes.hpp"
 #include "entries.hpp"
 #include "error.hpp"
+#include "located_table.hpp"
 
 namespace rproc {
 
@@ -46,12 +47,6 @@ struct devmem_request {
   std::uint32_t entry = 0;
 };
 
-// Where the table of a running firmware is (attach), as the platform reports it.
-struct table_location {
-  std::span<std::byte> bytes{};
-  endian order = endian::little;
-};
-
 // A platform's answer for a vendor entry (128..512).
 enum class vendor_outcome : std::uint8_t { handled, ignored, failed };
 
@@ -75,10 +70,11 @@ template <class P>
 concept platform_can_stop = platform<P> && requires(P& p) {
   { p.stop() } -> std::same_as<result<void>>;
 };
-// Attaching needs the table of the running firmware; it can only be asked at attach time.
+// Attaching needs the table of the running firmware (its live bytes and byte order, and its
+// device address where known); it can only be asked at attach time.
 template <class P>
 concept platform_can_attach = platform<P> && requires(P& p) {
-  { p.loaded_table() } -> std::same_as<result<table_location>>;
+  { p.loaded_table() } -> std::same_as<result<mutable_located_table>>;
 };
 template <class P>
 concept platform_can_detach = platform_can_attach<P> && requires(P& p) {
@@ -116,6 +112,89 @@ template <class P>
 concept platform_reports_running = requires(const P& p) {
   { p.is_running() } -> std::same_as<bool>;
 };
+
+// For platform authors: whether P declares an operation at all, whatever its signature (a member
+// one can take the address of, or call as the lifecycle would), so that check_platform can say
+// which declared operation the lifecycle ignores because its signature is not the one above.
+namespace detail {
+template <class P>
+concept declares_start = requires { &P::start; } || requires(P& p) { p.start(std::uint64_t{}); };
+template <class P>
+concept declares_stop = requires { &P::stop; } || requires(P& p) { p.stop(); };
+template <class P>
+concept declares_loaded_table = requires { &P::loaded_table; } || requires(P& p) { p.loaded_table(); };
+template <class P>
+concept declares_detach = requires { &P::detach; } || requires(P& p) { p.detach(); };
+template <class P>
+concept declares_attach = requires { &P::attach; } || requires(P& p) { p.attach(); };
+template <class P>
+concept declares_prepare = requires { &P::prepare; } || requires { &P::unprepare; } ||
+                           requires(P& p) { p.prepare(); } || requires(P& p) { p.unprepare(); };
+template <class P>
+concept declares_map_devmem = requires { &P::map_devmem; } || requires { &P::unmap_devmem; };
+template <class P>
+concept declares_kick = requires { &P::kick; } || requires(P& p) { p.kick(std::uint32_t{}); };
+template <class P>
+concept declares_handle_vendor = requires { &P::handle_vendor; };
+template <class P>
+concept declares_negotiate_features = requires { &P::negotiate_features; };
+template <class P>
+concept declares_is_running = requires { &P::is_running; } || requires(P& p) { p.is_running(); };
+}  // namespace detail
+
+// Fails to compile, with a message naming the operation and the signature the lifecycle expects,
+// when P lacks a required operation or declares an optional one with another signature (which
+// the lifecycle would otherwise ignore: a non-const is_running() starts the remote offline, a
+// detach() returning bool removes the detach transition). processor<P> checks it; a platform's
+// author can too: static_assert(rproc::check_platform<my_board>());
+template <class P>
+consteval bool check_platform() {
+  static_assert(requires(P& p, std::uint64_t da, std::size_t len) {
+    { p.da_to_va(da, len) } -> std::same_as<std::span<std::byte>>;
+  }, "rproc platform: needs std::span<std::byte> da_to_va(std::uint64_t da, std::size_t len)");
+  static_assert(requires(P& p, const allocation_request& request) {
+    { p.allocate(request) } -> std::same_as<result<memory_region>>;
+  }, "rproc platform: needs rproc::result<rproc::memory_region> "
+     "allocate(const rproc::allocation_request&)");
+  static_assert(requires(P& p, const memory_region& region) {
+    { p.release(region) } noexcept -> std::same_as<void>;
+  }, "rproc platform: needs void release(const rproc::memory_region&) noexcept");
+  static_assert(!detail::declares_start<P> || platform_can_start<P>,
+                "rproc platform: start must be rproc::result<void> start(std::uint64_t "
+                "boot_address); as declared it is ignored and nothing can start the core");
+  static_assert(!detail::declares_stop<P> || platform_can_stop<P>,
+                "rproc platform: stop must be rproc::result<void> stop(); as declared it is "
+                "ignored and nothing can stop the core");
+  static_assert(!detail::declares_loaded_table<P> || platform_can_attach<P>,
+                "rproc platform: loaded_table must be rproc::result<rproc::mutable_located_table> "
+                "loaded_table(); as declared it is ignored and there is no attach");
+  static_assert(!detail::declares_detach<P> || platform_can_detach<P>,
+                "rproc platform: detach must be rproc::result<void> detach(), beside "
+                "loaded_table(); as declared it is ignored and there is no detach");
+  static_assert(!detail::declares_attach<P> || platform_has_attach_notification<P>,
+                "rproc platform: attach must be rproc::result<void> attach(); as declared it is "
+                "ignored and the platform is not told of an attach");
+  static_assert(!detail::declares_prepare<P> || platform_has_prepare<P>,
+                "rproc platform: prepare must be rproc::result<void> prepare(), with void "
+                "unprepare() noexcept; as declared both are ignored");
+  static_assert(!detail::declares_map_devmem<P> || platform_maps_devmem<P>,
+                "rproc platform: map_devmem must be rproc::result<void> map_devmem(const "
+                "rproc::devmem_request&), with void unmap_devmem(const rproc::devmem_request&) "
+                "noexcept; as declared both are ignored and devmem entries fail");
+  static_assert(!detail::declares_kick<P> || platform_can_kick<P>,
+                "rproc platform: kick must be rproc::result<void> kick(std::uint32_t notifyid); "
+                "as declared it is ignored and handles have no kick");
+  static_assert(!detail::declares_handle_vendor<P> || platform_handles_vendor<P>,
+                "rproc platform: handle_vendor must be rproc::vendor_outcome handle_vendor(const "
+                "rproc::vendor_entry&); as declared it is ignored and vendor entries are skipped");
+  static_assert(!detail::declares_negotiate_features<P> || platform_negotiates_features<P>,
+                "rproc platform: negotiate_features must be std::uint32_t negotiate_features("
+                "std::uint32_t id, std::uint32_t offered); as declared it is ignored");
+  static_assert(!detail::declares_is_running<P> || platform_reports_running<P>,
+                "rproc platform: is_running must be bool is_running() const; as declared it is "
+                "ignored and the remote starts offline");
+  return true;
+}
 
 // Static facts a platform may state as members; each has a default.
 template <class P>

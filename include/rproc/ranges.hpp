@@ -28,9 +28,9 @@ template <class Byte>
 inline constexpr bool enable_borrowed_range<rproc::basic_vring_range<Byte>> = true;
 
 template <class Byte>
-inline constexpr bool enable_view<rproc::detail::warning_range<Byte>> = true;
+inline constexpr bool enable_view<rproc::warning_range<Byte>> = true;
 template <class Byte>
-inline constexpr bool enable_borrowed_range<rproc::detail::warning_range<Byte>> = true;
+inline constexpr bool enable_borrowed_range<rproc::warning_range<Byte>> = true;
 
 template <class Value>
 inline constexpr bool enable_view<rproc::elf_header_range<Value>> = true;

@@ -144,7 +144,7 @@ class resource_set {
   // go to the platform. Nothing is written to the table but the vrings' notify ids.
   result<void> handle(Platform& platform, const mutable_table_view& table) noexcept {
     warnings_.clear();
-    if (auto checked = check_host_fields<std::byte, Platform>(table); !checked) return checked;
+    if (auto checked = check_host_fields(detail::deferred<Platform>(table)); !checked) return checked;
     for (const auto entry : table) {
       result<void> handled;
       entry.visit(overloaded{
@@ -265,12 +265,12 @@ class resource_set {
     return e;
   }
   template <class Entry>
-  constexpr result<void> no_room(const Entry& e) const noexcept {
-    return error{errc::out_of_memory, e.offset(), e.index(), max_resources};
+  static constexpr error no_room(const Entry& e, std::uint64_t limit) noexcept {
+    return {errc::too_many_resources, e.offset(), e.index(), limit};
   }
 
   result<void> register_carveout(const mutable_carveout_entry& c) noexcept {
-    if (used_slots() == max_resources) return no_room(c);
+    if (used_slots() == max_resources) return no_room(c, max_resources);
     carveouts_[carveout_count_++] = {
         c.index(),
         {c.da(), c.pa(), c.len(), 1, allocation_purpose::carveout, c.index()},
@@ -281,7 +281,7 @@ class resource_set {
 
   result<void> map_devmem(Platform& platform, const mutable_devmem_entry& d) noexcept {
     if constexpr (platform_maps_devmem<Platform>) {
-      if (used_slots() == max_resources) return no_room(d);
+      if (used_slots() == max_resources) return no_room(d, max_resources);
       const devmem_request request{d.da(), d.pa(), d.len(), d.flags(), d.index()};
       if (auto mapped = platform.map_devmem(request); !mapped) {
         error e = mapped.error();
@@ -298,7 +298,7 @@ class resource_set {
   }
 
   result<void> locate_trace(Platform& platform, const mutable_trace_entry& t) noexcept {
-    if (used_slots() == max_resources) return no_room(t);
+    if (used_slots() == max_resources) return no_room(t, max_resources);
     const auto buffer = platform.da_to_va(t.da(), t.len());
     if (buffer.size() < t.len() || (t.len() != 0 && buffer.empty()))
       return error{errc::trace_not_mapped, t.offset() + layout::trace::da.offset, t.index(),
@@ -308,19 +308,19 @@ class resource_set {
   }
 
   result<void> add_vdev(Platform& platform, const mutable_vdev_entry& v) noexcept {
-    if (vdev_count_ == max_vdevs) return no_room(v);
+    if (vdev_count_ == max_vdevs) return no_room(v, max_vdevs);
     for (std::uint32_t k = 0; k < v.num_of_vrings(); ++k) {
-      if (used_slots() == max_resources) return no_room(v);
+      if (used_slots() == max_resources) return no_room(v, max_resources);
       const auto vring = v.vring(k);
       const std::size_t vring_at = v.offset() + layout::vdev::vrings + k * layout::vring::size;
       const std::uint64_t bytes = round_up(vring_size(vring.num(), vring.align()),
                                            page_size_of<Platform>());
       if (bytes > 0xFFFFFFFFu)
-        return error{errc::out_of_memory, vring_at + layout::vring::num.offset, v.index(),
+        return error{errc::vring_too_large, vring_at + layout::vring::num.offset, v.index(),
                      vring.num()};
       const auto notifyid = notify_ids_.take();
       if (!notifyid)
-        return error{errc::out_of_memory, vring_at + layout::vring::notifyid.offset, v.index(),
+        return error{errc::too_many_resources, vring_at + layout::vring::notifyid.offset, v.index(),
                      Limits::max_notify_ids};
       // Recorded before allocating, so that release() gives the id back if allocation fails.
       vring_record& record = vrings_[vring_count_++];

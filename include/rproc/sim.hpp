@@ -21,6 +21,7 @@
 #include "entries.hpp"
 #include "error.hpp"
 #include "firmware.hpp"
+#include "located_table.hpp"
 #include "platform.hpp"
 #include "resources.hpp"
 #include "table.hpp"
@@ -191,8 +192,9 @@ class basic_platform {
 
   result<memory_region> allocate(const allocation_request& request) noexcept {
     if (inject()) return error{errc::out_of_memory, 0, std::nullopt, request.len};
-    if (allocation_count_ == max_allocations || request.len == 0)
-      return error{errc::out_of_memory, 0, std::nullopt, request.len};
+    if (allocation_count_ == max_allocations)
+      return error{errc::too_many_resources, 0, std::nullopt, max_allocations};
+    if (request.len == 0) return error{errc::out_of_memory, 0, std::nullopt, request.len};
     std::optional<std::uint64_t> da;
     if (request.da != fw_rsc_addr_any) {
       // A fixed address is honoured or refused; the board has no IOMMU to remap it.
@@ -266,14 +268,14 @@ class basic_platform {
     return {};
   }
 
-  result<table_location> loaded_table() noexcept
+  result<mutable_located_table> loaded_table() noexcept
     requires(Features.can_attach)
   {
     if (inject()) return error{errc::platform_failure, 0, std::nullopt, 0};
     if (!running_ || table_size_ == 0) return error{errc::no_resource_table, 0, std::nullopt, 0};
     ++firmware_.attaches_seen;
     if (table_is_original()) ++firmware_.pristine_at_attach;
-    return table_location{firmware_table(), order_};
+    return mutable_located_table{firmware_table(), order_, table_da_, std::nullopt};
   }
 
   result<void> attach() noexcept

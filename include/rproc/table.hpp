@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -26,9 +27,9 @@ template <class Byte>
 class basic_table_view;
 
 namespace detail {
-
 template <auto Order, class Byte>
 constexpr result<basic_table_view<Byte>> validate_table(std::span<Byte>, parse_options) noexcept;
+}  // namespace detail
 
 // The warnings of a valid table: one per entry of unknown type, in index order.
 template <class Byte>
@@ -86,8 +87,6 @@ class warning_range {
   basic_table_view<Byte> table_{};
 };
 
-}  // namespace detail
-
 // A validated resource table: the header, and the entries as a random-access range of
 // basic_resource_entry. Only parse_table and parse_mutable_table make one.
 template <class Byte>
@@ -95,7 +94,7 @@ class basic_table_view {
  public:
   using byte_type = Byte;
   using value_type = basic_resource_entry<Byte>;
-  using iterator = detail::index_iterator<basic_table_view, value_type>;
+  using iterator = index_iterator<basic_table_view, value_type>;
   static constexpr bool is_mutable = !std::is_const_v<Byte>;
 
   constexpr basic_table_view() noexcept = default;
@@ -124,8 +123,8 @@ class basic_table_view {
   }
 
   // One warning (unknown_resource_type, entry offset, entry index, type) per unknown entry.
-  constexpr detail::warning_range<Byte> warnings() const noexcept {
-    return detail::warning_range<Byte>(*this);
+  constexpr warning_range<Byte> warnings() const noexcept {
+    return warning_range<Byte>(*this);
   }
 
   // The end of the last byte any entry uses; bytes after it (to size_bytes()) are padding.
@@ -263,11 +262,21 @@ constexpr result<basic_table_view<Byte>> validate_table(std::span<Byte> bytes,
 }  // namespace detail
 
 namespace detail {
-// T, spelled so that it depends on Deferred: what uses it waits for Deferred to be known.
-template <class T, class Deferred>
+// `value` seen through a type that depends on `Dependent`: a call made with it from inside one of
+// rproc's templates is instantiated with that template, not in every file that includes rproc
+// (GCC and clang instantiate a call whose arguments depend on nothing where it is written).
+template <class T, class Dependent>
 struct dependent {
   using type = T;
 };
+template <class Dependent, class T>
+constexpr const typename dependent<T, Dependent>::type& deferred(const T& value) noexcept {
+  return value;
+}
+template <class Dependent, class T>
+constexpr typename dependent<T, Dependent>::type& deferred(T& value) noexcept {
+  return value;
+}
 }  // namespace detail
 
 template <class Byte>
@@ -278,25 +287,24 @@ constexpr result<basic_table_view<Byte>> parse_table_bytes(basic_byte_view<Byte>
   return detail::validate_table<endian::little>(bytes.bytes(), options);
 }
 
-// Validates `bytes` as a resource table in byte order `order` (the remote's) and returns a view
-// of it, or the first fault (offsets are from the first byte of `bytes`).
-// `Deferred` is never used: as a template, the parser is instantiated only where it is called,
-// not in every file that includes this header (a template calling parse_table<T> defers it too).
-template <class Deferred = void>
-constexpr result<table_view> parse_table(std::span<const std::byte> bytes,
-                                         endian order = endian::little,
+// Validates `bytes` (a std::span<const std::byte>, or anything that converts to one) as a resource
+// table in byte order `order` (the remote's) and returns a view of it, or the first fault (offsets
+// are from the first byte of `bytes`).
+template <class Bytes = std::span<const std::byte>>
+  requires std::convertible_to<const Bytes&, std::span<const std::byte>>
+constexpr result<table_view> parse_table(const Bytes& bytes, endian order = endian::little,
                                          parse_options options = {}) noexcept {
-  using byte_type = typename detail::dependent<const std::byte, Deferred>::type;
-  return parse_table_bytes(basic_byte_view<byte_type>(bytes, order), options);
+  return parse_table_bytes(basic_byte_view<const std::byte>(bytes, order), options);
 }
 
 // The same, for a live table the host writes into (SPEC section 3).
-template <class Deferred = void>
-constexpr result<mutable_table_view> parse_mutable_table(std::span<std::byte> bytes,
+template <class Bytes = std::span<std::byte>>
+  requires std::convertible_to<Bytes, std::span<std::byte>>
+constexpr result<mutable_table_view> parse_mutable_table(Bytes&& bytes,
                                                          endian order = endian::little,
                                                          parse_options options = {}) noexcept {
-  using byte_type = typename detail::dependent<std::byte, Deferred>::type;
-  return parse_table_bytes(basic_byte_view<byte_type>(bytes, order), options);
+  const std::span<std::byte> writable = std::forward<Bytes>(bytes);
+  return parse_table_bytes(basic_byte_view<std::byte>(writable, order), options);
 }
 
 // A field a host writes into a live table (SPEC section 3), where it lies: its offset in the
@@ -425,7 +433,7 @@ constexpr bool entries_in_sequence(const basic_table_view<Byte>& table) noexcept
 // Refuses a table where a field the host writes lies over the header, the offset array, or the
 // bytes that give an entry its type and size (type word; a vdev's config_len, num_of_vrings):
 // the format allows entries to overlap, but writing such a field would reshape the table.
-template <class Byte, class Deferred = void>
+template <class Byte>
 constexpr result<void> check_host_fields(const basic_table_view<Byte>& table) noexcept {
   if (detail::entries_in_sequence(table)) return {};  // the common layout: nothing can overlap
   const std::size_t header_end = layout::header::size + std::size_t{table.num()} * 4;
@@ -478,6 +486,6 @@ inline constexpr bool std::ranges::enable_borrowed_range<rproc::basic_table_view
 template <class Byte>
 inline constexpr bool std::ranges::enable_view<rproc::basic_table_view<Byte>> = true;
 template <class Byte>
-inline constexpr bool std::ranges::enable_borrowed_range<rproc::detail::warning_range<Byte>> = true;
+inline constexpr bool std::ranges::enable_borrowed_range<rproc::warning_range<Byte>> = true;
 template <class Byte>
-inline constexpr bool std::ranges::enable_view<rproc::detail::warning_range<Byte>> = true;
+inline constexpr bool std::ranges::enable_view<rproc::warning_range<Byte>> = true;

@@ -4,9 +4,7 @@
 
 struct image {
   std::uint64_t boot_address() const { return 0; }
-  rproc::result<std::optional<rproc::image_table>> table() const {
-    return std::optional<rproc::image_table>{};
-  }
+  std::optional<rproc::located_table> resource_table() const { return std::nullopt; }
   rproc::result<void> load(const rproc::address_translator&) const { return {}; }
 };
 

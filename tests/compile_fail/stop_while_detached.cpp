@@ -1,4 +1,4 @@
-// expect: stop_is_only_legal_on_a_running_or_attached_remote
+// expect: stop_is_only_legal_on_a_running_attached_or_crashed_remote
 #include <rproc/lifecycle.hpp>
 #include <rproc/sim.hpp>
 

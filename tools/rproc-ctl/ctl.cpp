@@ -246,10 +246,10 @@ class session {
       err_ += fmt::format("rproc-ctl: {}: {} (installed anyway: --force)\n", cl_.firmware_file,
                           text.view());
     } else {
-      const auto& t = *check.found.table;
       text_ += fmt::format("{}: {}, resource table at file offset {:#x}: {} entries, valid\n",
                            cl_.firmware_file, check.found.elf->bits() == 64 ? "ELF64" : "ELF32",
-                           t.file_offset, t.table.num());
+                           check.found.located->file_offset.value_or(0),
+                           check.found.table->num());
     }
     for (const auto& w : check.found.warnings)
       err_ += fmt::format("rproc-ctl: {}: warning: {}\n", cl_.firmware_file, rproc::message(w).view());

@@ -90,7 +90,7 @@ cycles_run run_cycles(const rproc::table_view& table, unsigned count) {
     std::span<std::byte> bytes;
     if (r.backed) bytes = backing.emplace_back(len);
     if (!board->add_window({r.begin, len, bytes, true}))
-      return stop(1, {rproc::errc::out_of_memory, 0, std::nullopt, len});
+      return stop(1, {rproc::errc::too_many_resources, 0, std::nullopt, board_t::max_windows});
   }
   const auto original = table.bytes().bytes();
   if (auto started = board->boot_loader_start(original, board_t::firmware_ram_base, table.order());

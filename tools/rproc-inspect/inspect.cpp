@@ -12,28 +12,29 @@ void inspect_elf(std::span<const std::byte> file, rproc::parse_options parse, in
   }
   found.elf = *image;
   found.order = image->order();
-  const auto lookup = image->resource_table(parse);
-  if (!lookup) {
-    found.error = lookup.error();
-    return;
-  }
-  if (!*lookup) {
+  found.located = image->resource_table();
+  if (!found.located) {
     if (const auto w = image->empty_table_warning()) found.warnings.push_back(*w);
     return;
   }
-  const rproc::elf_resource_table& t = **lookup;
-  found.table = located_table{t.table, t.file_offset, t.address};
+  const auto parsed = found.located->parse(parse);
+  if (!parsed) {
+    found.error = parsed.error();
+    return;
+  }
+  found.table = *parsed;
 }
 
 void inspect_raw(std::span<const std::byte> file, const options& options,
                  rproc::parse_options parse, inspection& found) {
   found.order = options.big_endian ? rproc::endian::big : rproc::endian::little;
-  const auto parsed = rproc::parse_table(file, found.order, parse);
+  found.located = rproc::located_table{file, found.order, std::nullopt, 0};
+  const auto parsed = found.located->parse(parse);
   if (!parsed) {
     found.error = parsed.error();
     return;
   }
-  found.table = located_table{*parsed, 0, std::nullopt};
+  found.table = *parsed;
 }
 
 }  // namespace
@@ -50,8 +51,8 @@ inspection inspect_bytes(std::span<const std::byte> file, const options& options
   }
   if (found.table) {
     // The table reports offsets from its first byte; the inspector speaks of the file.
-    for (rproc::warning w : found.table->table.warnings()) {
-      w.offset += found.table->file_offset;
+    for (rproc::warning w : found.table->warnings()) {
+      w.offset += found.located->file_offset.value_or(0);
       found.warnings.push_back(w);
     }
   }

@@ -4,6 +4,7 @@
 
 #include <rproc/elf.hpp>
 #include <rproc/error.hpp>
+#include <rproc/located_table.hpp>
 #include <rproc/table.hpp>
 
 #include <cstddef>
@@ -22,20 +23,16 @@ struct options {
 
 enum class file_format { elf, raw };
 
-// The table and where it is in the file.
-struct located_table {
-  rproc::table_view table;
-  std::size_t file_offset = 0;
-  std::optional<std::uint64_t> address;  // the section's sh_addr; none for a raw table
-};
-
 // Everything refers to the bytes inspected, which must outlive it. Offsets of the warnings and
 // of the error are offsets in the file.
 struct inspection {
   file_format format = file_format::raw;
   rproc::endian order = rproc::endian::little;  // in which the table is read
   std::optional<rproc::elf_image> elf;  // an image that passed every ELF check
-  std::optional<located_table> table;
+  // The table and where it is in the file (a raw table: at offset 0, with no address), and the
+  // table parsed, when it is valid.
+  std::optional<rproc::located_table> located;
+  std::optional<rproc::table_view> table;
   std::vector<rproc::warning> warnings;
   std::optional<rproc::error> error;
 };

@@ -48,18 +48,18 @@ int inspect_file(const command_line& cl) {
   auto status = inspect::status_of(found);
   std::optional<inspect::cycles_run> run;
   if (cl.cycles > 0 && found.table) {
-    run = inspect::run_cycles(found.table->table, cl.cycles);
+    run = inspect::run_cycles(*found.table, cl.cycles);
     if (!run->all_clean()) status = inspect::exit_status::malformed;
   }
   if (cl.json) {
     auto report = inspect::json_report(found, cl.path);
     if (cl.cycles > 0)
-      report["cycles"] = run ? inspect::cycles_json(*run, found.table->file_offset)
+      report["cycles"] = run ? inspect::cycles_json(*run, found.located->file_offset.value_or(0))
                              : nlohmann::ordered_json::array();
     fmt::print("{}\n", report.dump(2));
   } else {
     fmt::print("{}", inspect::text_report(found, cl.path, file.bytes().size()));
-    if (run) fmt::print("{}", inspect::cycles_text(*run, found.table->file_offset));
+    if (run) fmt::print("{}", inspect::cycles_text(*run, found.located->file_offset.value_or(0)));
   }
   return status;
 }

@@ -84,16 +84,16 @@ json entry_json(const rproc::resource_entry& e) {
   return j;
 }
 
-json table_json(const located_table& t) {
+json table_json(const rproc::located_table& where, const rproc::table_view& table) {
   json offsets = json::array();
-  for (std::uint32_t i = 0; i < t.table.num(); ++i) offsets.push_back(t.table.offset(i));
+  for (std::uint32_t i = 0; i < table.num(); ++i) offsets.push_back(table.offset(i));
   json entries = json::array();
-  for (const auto e : t.table) entries.push_back(entry_json(e));
-  return {{"file_offset", t.file_offset},
-          {"address", t.address ? json(*t.address) : json(nullptr)},
-          {"size", t.table.size_bytes()},
-          {"ver", t.table.ver()},
-          {"num", t.table.num()},
+  for (const auto e : table) entries.push_back(entry_json(e));
+  return {{"file_offset", where.file_offset.value_or(0)},
+          {"address", where.da ? json(*where.da) : json(nullptr)},
+          {"size", table.size_bytes()},
+          {"ver", table.ver()},
+          {"num", table.num()},
           {"offsets", std::move(offsets)},
           {"entries", std::move(entries)}};
 }
@@ -124,7 +124,8 @@ json json_report(const inspection& found, std::string_view path) {
     else
       j["elf"] = nullptr;  // the image failed an ELF check
   }
-  j["resource_table"] = found.table && !found.error ? table_json(*found.table) : json(nullptr);
+  j["resource_table"] =
+      found.table && !found.error ? table_json(*found.located, *found.table) : json(nullptr);
   json warnings = json::array();
   if (!found.error)
     for (const auto& w : found.warnings) warnings.push_back(fault_json(w, false));

@@ -13,9 +13,7 @@ std::string text_report(const inspection& found, std::string_view path, std::siz
   std::string out;
   auto it = std::back_inserter(out);
   // The path is printed as given, with any byte that could drive a terminal escaped.
-  it = fmt::format_to(it, "File:     ");
-  it = rproc::fmt_detail::put_escaped(it, path);
-  it = fmt::format_to(it, "\n");
+  it = fmt::format_to(it, "File:     {}\n", rproc::escaped{path});
 
   if (found.format == file_format::raw) {
     it = fmt::format_to(it, "Format:   raw resource table, {}-endian, {} bytes\n",
@@ -36,7 +34,7 @@ std::string text_report(const inspection& found, std::string_view path, std::siz
     return out;
   }
   if (found.table) {
-    it = fmt::format_to(it, "\n{}\n", found.table->table);
+    it = fmt::format_to(it, "\n{}\n", *found.table);
   } else if (found.elf && found.elf->table_section()) {
     it = fmt::format_to(it, "\nResource table: none (the .resource_table section is empty)\n");
   } else {

@@ -1,7 +1,7 @@
 // The clean copy: taken before any host write, restored writing only the bytes that differ, and
 // refusing to clobber a table the remote changed unless told to.
 #include <rproc/builder.hpp>
-#include <rproc/snapshot.hpp>
+#include <rproc/clean_copy.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -26,7 +26,7 @@ std::vector<std::string> host_fields(std::span<const std::byte> bytes) {
 }
 }  // namespace
 
-TEST_CASE("the host's fields are exactly those of SPEC section 3", "[snapshot]") {
+TEST_CASE("the host's fields are exactly those of SPEC section 3", "[clean_copy]") {
   // carveout at 28: da, pa, len; vdev at 84: each vring's da and notifyid (vrings at 112 and
   // 132), then gfeatures and status.
   CHECK(host_fields(test::zephyr_table) ==
@@ -35,9 +35,9 @@ TEST_CASE("the host's fields are exactly those of SPEC section 3", "[snapshot]")
                                  "144 4 vring[1].notifyid", "100 4 gfeatures", "108 1 status"});
 }
 
-TEST_CASE("restore writes back only the bytes that differ", "[snapshot]") {
+TEST_CASE("restore writes back only the bytes that differ", "[clean_copy]") {
   auto live = test::bytes_of(test::zephyr_table);
-  rproc::table_snapshot<512> clean;
+  rproc::clean_copy<512> clean;
   REQUIRE(clean.take(live, rproc::endian::little));
   CHECK(clean.bytes().size() == live.size());
 
@@ -54,9 +54,9 @@ TEST_CASE("restore writes back only the bytes that differ", "[snapshot]") {
   CHECK(clean.restore(live, rproc::on_remote_change::fail).value().bytes_written == 0);
 }
 
-TEST_CASE("a change outside the host's fields is the remote's", "[snapshot]") {
+TEST_CASE("a change outside the host's fields is the remote's", "[clean_copy]") {
   auto live = test::bytes_of(test::zephyr_table);
-  rproc::table_snapshot<512> clean;
+  rproc::clean_copy<512> clean;
   REQUIRE(clean.take(live, rproc::endian::little));
   live[vdev_at + 12] = std::byte{0x03};  // dfeatures: the firmware's field
   live[vdev_at + 24] = std::byte{0x0F};  // status: the host's
@@ -80,14 +80,14 @@ TEST_CASE("a change outside the host's fields is the remote's", "[snapshot]") {
   CHECK(live == test::bytes_of(test::zephyr_table));
 }
 
-TEST_CASE("a snapshot needs room, a valid table and the same size to restore", "[snapshot]") {
+TEST_CASE("a clean copy needs room, a valid table and the same size to restore", "[clean_copy]") {
   const auto bytes = test::bytes_of(test::zephyr_table);
-  rproc::table_snapshot<64> small;
-  CHECK(small.take(bytes, rproc::endian::little).error().code == rproc::errc::snapshot_too_small);
+  rproc::clean_copy<64> small;
+  CHECK(small.take(bytes, rproc::endian::little).error().code == rproc::errc::clean_copy_too_small);
   CHECK_FALSE(small.has_value());
 
   std::vector<std::byte> storage(1024);
-  rproc::basic_table_snapshot in_callers_buffer(storage);
+  rproc::clean_copy<> in_callers_buffer(storage);
   auto broken = bytes;
   broken[0] = std::byte{2};
   CHECK(in_callers_buffer.take(broken, rproc::endian::little).error().code ==
@@ -102,7 +102,7 @@ TEST_CASE("a snapshot needs room, a valid table and the same size to restore", "
         rproc::errc::invalid_state);
 }
 
-TEST_CASE("a table with more host fields than the restore gathers at once", "[snapshot]") {
+TEST_CASE("a table with more host fields than the restore gathers at once", "[clean_copy]") {
   // 5 vdevs of 2 vrings: 30 host fields, more than first_remote_change keeps in its array, so it
   // walks the table again for each difference; the outcome must be the same.
   namespace rsc = rproc::rsc;
@@ -113,7 +113,7 @@ TEST_CASE("a table with more host fields than the restore gathers at once", "[sn
   static constexpr auto many = rproc::make_table(vdev(7), vdev(7), vdev(7), vdev(7), vdev(7));
   auto live = test::bytes_of(many);
   REQUIRE(host_fields(live).size() == 30);
-  rproc::table_snapshot<1024> clean;
+  rproc::clean_copy<1024> clean;
   REQUIRE(clean.take(live, rproc::endian::little));
 
   auto table = rproc::parse_mutable_table(live).value();

@@ -1,8 +1,9 @@
 // The clean copy: the firmware's table as it was at attach, before any host write, written back
 // at detach so that a re-attach finds the table exactly as the firmware wrote it (SPEC section 4,
 // Linux 5.13). The restore writes only the bytes that differ, and first checks that the bytes the
-// host never writes are still those of the snapshot: if the firmware changed its table while the
-// host held it, the caller decides instead of having the firmware's change silently overwritten.
+// host never writes are still those of the clean copy: if the firmware changed its table while
+// the host held it, the caller decides instead of having the firmware's change silently
+// overwritten.
 #pragma once
 
 #include <array>
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <type_traits>
 
 #include "bytes.hpp"
 #include "entries.hpp"
@@ -30,22 +32,27 @@ struct restore_report {
   bool remote_changed = false;
 };
 
-// A clean copy in a caller's buffer (no heap). table_snapshot<N> brings its own buffer.
-// (The members that parse are templates only so that a file that includes this header without
-// using them does not instantiate the parser.)
-class basic_table_snapshot {
+// A clean copy of a table of up to Capacity bytes, in its own buffer (no heap); clean_copy<> (the
+// capacity std::dynamic_extent) keeps it in a caller's buffer instead, as std::span does.
+template <std::size_t Capacity = std::dynamic_extent>
+class clean_copy {
+  static constexpr bool in_callers_buffer = Capacity == std::dynamic_extent;
+
  public:
-  constexpr explicit basic_table_snapshot(std::span<std::byte> storage) noexcept
+  constexpr clean_copy() noexcept
+    requires(!in_callers_buffer)
+  = default;
+  constexpr explicit clean_copy(std::span<std::byte> storage) noexcept
+    requires in_callers_buffer
       : storage_(storage) {}
 
   // Copies a live table, which must be valid; nothing is kept on failure.
-  template <class Deferred = void>
   constexpr result<void> take(std::span<const std::byte> live, endian order,
                               parse_options options = {}) noexcept {
     clear();
     if (live.size() > storage_.size())
-      return error{errc::snapshot_too_small, 0, std::nullopt, live.size()};
-    if (const auto parsed = parse_table<Deferred>(live, order, options); !parsed)
+      return error{errc::clean_copy_too_small, 0, std::nullopt, live.size()};
+    if (const auto parsed = parse_table(live, order, options); !parsed)
       return parsed.error();
     detail::copy_into(storage_, live);
     size_ = live.size();
@@ -63,14 +70,12 @@ class basic_table_snapshot {
     return std::span<const std::byte>(storage_).first(size_);
   }
   constexpr endian order() const noexcept { return order_; }
-  // The snapshot as a table (it was valid when taken).
-  template <class Deferred = void>
-  constexpr table_view table() const noexcept {
-    return parse_table<Deferred>(bytes(), order_).value_or(table_view{});
+  // The clean copy as a table (it was valid when taken).
+  constexpr table_view view() const noexcept {
+    return parse_table(bytes(), order_).value_or(table_view{});
   }
 
-  // The first byte, outside the host's fields, where `live` differs from the snapshot.
-  template <class Deferred = void>
+  // The first byte, outside the host's fields, where `live` differs from the clean copy.
   constexpr std::optional<std::size_t> first_remote_change(
       std::span<const std::byte> live) const noexcept {
     if (!taken_) return std::nullopt;
@@ -85,7 +90,7 @@ class basic_table_snapshot {
     std::optional<table_view> clean;
     for (std::size_t i = detail::first_difference(live, bytes(), 0); i < size_;) {
       if (!clean) {
-        clean = table<Deferred>();
+        clean = view();
         for (const auto entry : *clean)
           detail::for_each_host_run_of(entry, [&](std::size_t at, std::size_t length) {
             if (count < fields.size()) fields[count] = {at, at + length};
@@ -97,7 +102,7 @@ class basic_table_snapshot {
         for (std::size_t k = 0; k < count; ++k)
           if (i >= fields[k].begin && i < fields[k].end && fields[k].end > end) end = fields[k].end;
       } else {
-        end = host_field_end<Deferred>(*clean, i);
+        end = host_field_end(*clean, i);
       }
       if (end == i) return i;
       i = detail::first_difference(live, bytes(), end);  // the rest of the field is the host's
@@ -105,10 +110,9 @@ class basic_table_snapshot {
     return std::nullopt;
   }
 
-  // Writes the snapshot back over `live`, only where they differ. With on_remote_change::fail, a
-  // change by the remote outside the host's fields writes nothing and is table_changed_by_remote
-  // (offset: the first changed byte).
-  template <class Deferred = void>
+  // Writes the clean copy back over `live`, only where they differ. With on_remote_change::fail,
+  // a change by the remote outside the host's fields writes nothing and is
+  // table_changed_by_remote (offset: the first changed byte).
   constexpr result<restore_report> restore(std::span<std::byte> live,
                                            on_remote_change policy) const noexcept {
     if (!taken_) return error{errc::invalid_state, 0, std::nullopt, 0};
@@ -116,7 +120,7 @@ class basic_table_snapshot {
       return error{errc::table_changed_by_remote, live.size() < size_ ? live.size() : size_,
                    std::nullopt, live.size()};
     restore_report report{};
-    if (const auto changed = first_remote_change<Deferred>(live)) {
+    if (const auto changed = first_remote_change(live)) {
       report.remote_changed = true;
       if (policy == on_remote_change::fail)
         return error{errc::table_changed_by_remote, *changed, std::nullopt,
@@ -126,10 +130,10 @@ class basic_table_snapshot {
       report.bytes_written = detail::copy_differing(bytes(), live);
       return report;
     }
-    const table_view clean = table<Deferred>();  // only the host's fields are written back
+    const table_view clean = view();  // only the host's fields are written back
     for (std::size_t i = detail::first_difference(live, bytes(), 0); i < size_;
          i = detail::first_difference(live, bytes(), i + 1)) {
-      if (!is_host_byte<Deferred>(clean, i)) continue;
+      if (!is_host_byte(clean, i)) continue;
       live[i] = storage_[i];
       ++report.bytes_written;
     }
@@ -139,13 +143,11 @@ class basic_table_snapshot {
  private:
   // Asked only for bytes that differ, which are few (the host's writes), so walking the entries
   // each time costs less than keeping a mask of the whole table.
-  template <class Deferred>
   static constexpr bool is_host_byte(const table_view& clean, std::size_t i) noexcept {
-    return host_field_end<Deferred>(clean, i) != i;
+    return host_field_end(clean, i) != i;
   }
   // The end of the host's fields that hold byte i (the furthest, where fields overlap), or i
   // when no host field holds it.
-  template <class Deferred>
   static constexpr std::size_t host_field_end(const table_view& clean, std::size_t i) noexcept {
     std::size_t end = i;
     for (const auto entry : clean)
@@ -155,21 +157,11 @@ class basic_table_snapshot {
     return end;
   }
 
-  std::span<std::byte> storage_;
+  std::conditional_t<in_callers_buffer, std::span<std::byte>, std::array<std::byte, Capacity>>
+      storage_{};
   std::size_t size_ = 0;
   endian order_ = endian::little;
   bool taken_ = false;
-};
-
-template <std::size_t Capacity>
-class table_snapshot : public basic_table_snapshot {
- public:
-  constexpr table_snapshot() noexcept : basic_table_snapshot(buffer_) {}
-  table_snapshot(const table_snapshot&) = delete;  // the base views buffer_
-  table_snapshot& operator=(const table_snapshot&) = delete;
-
- private:
-  std::array<std::byte, Capacity> buffer_{};
 };
 
 }  // namespace rproc

@@ -1,0 +1,11 @@
+// expect: a_transition_consumes_its_handle_call_it_on_std_move_of_the_handle
+#include <rproc/lifecycle.hpp>
+#include <rproc/sim.hpp>
+
+auto f(rproc::remote<rproc::sim::platform, rproc::attached> r) {
+#ifdef RPROC_COMPILE_FAIL
+  return r.detach({rproc::on_remote_change::restore_anyway});
+#else
+  return std::move(r).detach({rproc::on_remote_change::restore_anyway});
+#endif
+}

@@ -1,0 +1,17 @@
+// expect: recover_from_an_image_needs_a_platform_that_can_stop_and_start_the_core
+#include <rproc/lifecycle.hpp>
+#include <rproc/sim.hpp>
+
+struct image {
+  std::uint64_t boot_address() const { return 0; }
+  std::optional<rproc::located_table> resource_table() const { return std::nullopt; }
+  rproc::result<void> load(const rproc::address_translator&) const { return {}; }
+};
+
+#ifdef RPROC_COMPILE_FAIL
+using board = rproc::sim::basic_platform<rproc::sim::features{.can_start = false}>;
+#else
+using board = rproc::sim::platform;
+#endif
+
+auto f(rproc::remote<board, rproc::crashed> r) { return std::move(r).recover(image{}); }

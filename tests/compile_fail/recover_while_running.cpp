@@ -1,0 +1,17 @@
+// expect: recover_is_only_legal_on_a_crashed_remote
+#include <rproc/lifecycle.hpp>
+#include <rproc/sim.hpp>
+
+struct image {
+  std::uint64_t boot_address() const { return 0; }
+  std::optional<rproc::located_table> resource_table() const { return std::nullopt; }
+  rproc::result<void> load(const rproc::address_translator&) const { return {}; }
+};
+
+#ifdef RPROC_COMPILE_FAIL
+using state = rproc::running;
+#else
+using state = rproc::crashed;
+#endif
+
+auto f(rproc::remote<rproc::sim::platform, state> r) { return std::move(r).recover(image{}); }
