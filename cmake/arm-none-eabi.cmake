@@ -1,6 +1,7 @@
 # Toolchain file for a Cortex-M4 with Debian's arm-none-eabi GCC and newlib-nano:
-#   cmake -S examples/firmware -B build-firmware -G Ninja \
-#         -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake
+#   cmake -S examples/firmware -B build/firmware -G Ninja \
+#         -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/arm-none-eabi.cmake"
+# An absolute path: CMake looks a relative one up in the build directory.
 # Freestanding C++: no exceptions, no RTTI, no thread-safe statics (a single core, no RTOS), and
 # no syscalls library, so that a program that reaches for the heap or for stdio does not link.
 # RPROC_ARM_SEMIHOSTING=ON links newlib's semihosting syscalls (rdimon) for programs that want

@@ -1,5 +1,6 @@
 # The firmware tests' commands, run by ctest as `cmake -DACTION=... -P rprocFirmwareTest.cmake`:
 #   build       configure and build examples/firmware in BUILD_DIR with the Cortex-M toolchain
+#               (-Werror when WERROR is ON)
 #   heap_probe  build the firmware plus one malloc: the link must fail, saying why
 #   run         run the firmware under QEMU for at most TIMEOUT seconds; check its exit status
 #               and the lines that show each step
@@ -23,7 +24,7 @@ if(ACTION STREQUAL "build")
     COMMAND "${CMAKE_COMMAND}" -S "${SOURCE_DIR}/examples/firmware" -B "${BUILD_DIR}"
             -G "${GENERATOR}" "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}"
             "-DCMAKE_TOOLCHAIN_FILE=${SOURCE_DIR}/cmake/arm-none-eabi.cmake"
-            "-DRPROC_SOURCE_DIR=${SOURCE_DIR}"
+            "-DRPROC_SOURCE_DIR=${SOURCE_DIR}" "-DRPROC_WERROR=${WERROR}"
     RESULT_VARIABLE status)
   if(NOT status EQUAL 0)
     message(FATAL_ERROR "configuring examples/firmware failed")

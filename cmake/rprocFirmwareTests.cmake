@@ -27,7 +27,7 @@ set(rproc_firmware_args "-DSOURCE_DIR=${PROJECT_SOURCE_DIR}" "-DBUILD_DIR=${rpro
 add_test(NAME firmware_build
   COMMAND "${CMAKE_COMMAND}" -DACTION=build ${rproc_firmware_args}
           "-DGENERATOR=${CMAKE_GENERATOR}" "-DMAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}"
-          -P "${rproc_firmware_test}")
+          "-DWERROR=${RPROC_WERROR}" -P "${rproc_firmware_test}")
 set_tests_properties(firmware_build PROPERTIES FIXTURES_SETUP rproc_firmware TIMEOUT 300)
 
 add_test(NAME firmware_no_heap
@@ -41,6 +41,10 @@ add_test(NAME firmware_size
 set_tests_properties(firmware_no_heap firmware_qemu firmware_size PROPERTIES
   FIXTURES_REQUIRED rproc_firmware TIMEOUT 120 LABELS firmware)
 set_tests_properties(firmware_build PROPERTIES LABELS firmware)
+# The README's firmware commands as written (no -Werror there) and the output it shows.
+if(rproc_readme_runnable)
+  rproc_add_readme_shell_test(firmware)
+endif()
 
 # rproc-inspect is defined in tools/, which is read after tests/: decide once all is read.
 function(rproc_add_firmware_inspect_test test_script source_dir build_dir)

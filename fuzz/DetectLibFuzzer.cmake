@@ -1,7 +1,8 @@
-# RPROC_FUZZERS_DEFAULT: ON when rproc is the top-level project and the C++ compiler is clang with
-# a libFuzzer that links (clang-19 + libfuzzer-19-dev); the default of RPROC_BUILD_FUZZERS.
+# RPROC_FUZZERS_DEFAULT: ON when rproc builds its tests (the harnesses' short runs are tests) and
+# the C++ compiler is clang with a libFuzzer that links (clang-19 + libfuzzer-19-dev); the default
+# of RPROC_BUILD_FUZZERS.
 set(RPROC_FUZZERS_DEFAULT OFF)
-if(PROJECT_IS_TOP_LEVEL AND CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+if(RPROC_BUILD_TESTS AND CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   include(CheckCXXSourceCompiles)
   set(CMAKE_REQUIRED_FLAGS "-fsanitize=fuzzer")
   check_cxx_source_compiles([[

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 demo_packages=(cmake ninja-build g++-12 libfmt-dev)
 test_packages=("${demo_packages[@]}" clang-19 libclang-rt-19-dev libfuzzer-19-dev clang-tidy-19
   catch2 libfmt-dev librange-v3-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev binutils
-  gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm)
+  gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm git make pkgconf meson)
 
 install_missing() {
   local missing=()

@@ -276,61 +276,13 @@ using mutable_byte_view = basic_byte_view<std::byte>;
 #include <type_traits>
 #include <utility>
 
-// rproc/text_buffer.hpp
-// Text built without a heap: the messages of errors, in firmware as on a host.
+// rproc/errc.hpp
+// The catalogue of error codes: rproc::errc (the names of SPEC section 2 are the API, then those
+// of the lifecycle and of each further part of rproc), each code's name and a sentence on what it
+// means. error.hpp builds errors and their messages on it (split from it at 450 lines).
 
-#include <cstddef>
 #include <cstdint>
 #include <string_view>
-
-namespace rproc {
-
-// Text built without a heap; `view()` is valid as long as the object lives.
-template <std::size_t Capacity>
-class text_buffer {
- public:
-  constexpr std::string_view view() const noexcept { return {chars_, size_}; }
-  constexpr const char* c_str() const noexcept { return chars_; }
-  constexpr std::size_t size() const noexcept { return size_; }
-
-  constexpr text_buffer& append(std::string_view s) noexcept {
-    for (char c : s) put(c);
-    return *this;
-  }
-  constexpr text_buffer& append_decimal(std::uint64_t v) noexcept {
-    char digits[20]{};
-    std::size_t n = 0;
-    do {
-      digits[n++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-    while (n > 0) put(digits[--n]);
-    return *this;
-  }
-  constexpr text_buffer& append_hex(std::uint64_t v) noexcept {
-    append("0x");
-    char digits[16]{};
-    std::size_t n = 0;
-    do {
-      digits[n++] = "0123456789abcdef"[v & 0xF];
-      v >>= 4;
-    } while (v != 0);
-    while (n > 0) put(digits[--n]);
-    return *this;
-  }
-
- private:
-  constexpr void put(char c) noexcept {
-    if (size_ + 1 < Capacity) {
-      chars_[size_++] = c;
-      chars_[size_] = '\0';
-    }
-  }
-  char chars_[Capacity]{};
-  std::size_t size_ = 0;
-};
-
-}  // namespace rproc
 
 namespace rproc {
 
@@ -403,7 +355,23 @@ enum class errc : std::uint8_t {
   raw_standard_type,
   unknown_command,
   no_image,
+  // virtqueues: a vring's memory, shared with the other side (entry: the vring's index)
+  vring_layout_invalid,
+  descriptor_out_of_bounds,
+  descriptor_id_invalid,
+  descriptor_state_invalid,
+  descriptor_flags_invalid,
+  descriptor_chain_loop,
+  descriptor_chain_invalid,
+  used_length_too_large,
+  ring_index_jump,
+  virtqueue_full,
 };
+
+// Codes whose `entry` is a vring's index in its vdev, not a table entry.
+constexpr bool names_a_vring(errc code) noexcept {
+  return code >= errc::vring_layout_invalid && code <= errc::virtqueue_full;
+}
 
 // The code's name as SPEC spells it ("vring_invalid"), or "unknown" for a value outside errc.
 constexpr std::string_view to_string(errc code) noexcept {
@@ -467,6 +435,16 @@ constexpr std::string_view to_string(errc code) noexcept {
     case errc::raw_standard_type: return "raw_standard_type";
     case errc::unknown_command: return "unknown_command";
     case errc::no_image: return "no_image";
+    case errc::vring_layout_invalid: return "vring_layout_invalid";
+    case errc::descriptor_out_of_bounds: return "descriptor_out_of_bounds";
+    case errc::descriptor_id_invalid: return "descriptor_id_invalid";
+    case errc::descriptor_state_invalid: return "descriptor_state_invalid";
+    case errc::descriptor_flags_invalid: return "descriptor_flags_invalid";
+    case errc::descriptor_chain_loop: return "descriptor_chain_loop";
+    case errc::descriptor_chain_invalid: return "descriptor_chain_invalid";
+    case errc::used_length_too_large: return "used_length_too_large";
+    case errc::ring_index_jump: return "ring_index_jump";
+    case errc::virtqueue_full: return "virtqueue_full";
   }
   return "unknown";
 }
@@ -538,9 +516,84 @@ constexpr std::string_view describe(errc code) noexcept {
       return "a raw entry has a standard type: describe it with its own builder";
     case errc::unknown_command: return "the command is not one of start, stop and detach";
     case errc::no_image: return "there is no firmware image to start";
+    case errc::vring_layout_invalid: return "a vring's num, align or memory cannot be used";
+    case errc::descriptor_out_of_bounds:
+      return "a descriptor's buffer lies outside the shared memory";
+    case errc::descriptor_id_invalid: return "a descriptor id is not below the vring's num";
+    case errc::descriptor_state_invalid:
+      return "a ring names a descriptor that is not in the state its use needs";
+    case errc::descriptor_flags_invalid:
+      return "a descriptor's flags are not supported or not right for its use";
+    case errc::descriptor_chain_loop: return "a descriptor chain comes back to itself";
+    case errc::descriptor_chain_invalid:
+      return "a descriptor chain is empty, too long, or readable after writable";
+    case errc::used_length_too_large:
+      return "a used length is larger than the buffer's writable bytes";
+    case errc::ring_index_jump: return "a ring index moved by more than the ring can hold";
+    case errc::virtqueue_full: return "too few free descriptors in the vring";
   }
   return "unknown error";
 }
+
+}  // namespace rproc
+
+// rproc/text_buffer.hpp
+// Text built without a heap: the messages of errors, in firmware as on a host.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace rproc {
+
+// Text built without a heap; `view()` is valid as long as the object lives.
+template <std::size_t Capacity>
+class text_buffer {
+ public:
+  constexpr std::string_view view() const noexcept { return {chars_, size_}; }
+  constexpr const char* c_str() const noexcept { return chars_; }
+  constexpr std::size_t size() const noexcept { return size_; }
+
+  constexpr text_buffer& append(std::string_view s) noexcept {
+    for (char c : s) put(c);
+    return *this;
+  }
+  constexpr text_buffer& append_decimal(std::uint64_t v) noexcept {
+    char digits[20]{};
+    std::size_t n = 0;
+    do {
+      digits[n++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v != 0);
+    while (n > 0) put(digits[--n]);
+    return *this;
+  }
+  constexpr text_buffer& append_hex(std::uint64_t v) noexcept {
+    append("0x");
+    char digits[16]{};
+    std::size_t n = 0;
+    do {
+      digits[n++] = "0123456789abcdef"[v & 0xF];
+      v >>= 4;
+    } while (v != 0);
+    while (n > 0) put(digits[--n]);
+    return *this;
+  }
+
+ private:
+  constexpr void put(char c) noexcept {
+    if (size_ + 1 < Capacity) {
+      chars_[size_++] = c;
+      chars_[size_] = '\0';
+    }
+  }
+  char chars_[Capacity]{};
+  std::size_t size_ = 0;
+};
+
+}  // namespace rproc
+
+namespace rproc {
 
 // A fault: what (code), where (byte offset of the faulty field from the start of the input that
 // was given: the table for parse_table, the file for the ELF reader), in which entry, and the
@@ -562,7 +615,8 @@ using message_text = text_buffer<160>;
 // "entry 2: vring_invalid at offset 0x5c: a vring has num 0 or align 0 (found 0x0)"
 constexpr message_text message(const error& e) noexcept {
   message_text text;
-  if (e.entry) text.append("entry ").append_decimal(*e.entry).append(": ");
+  if (e.entry)
+    text.append(names_a_vring(e.code) ? "vring " : "entry ").append_decimal(*e.entry).append(": ");
   text.append(to_string(e.code)).append(" at offset ").append_hex(e.offset).append(": ");
   text.append(describe(e.code));
   switch (e.code) {
@@ -4131,6 +4185,9 @@ struct kick_needs_a_platform_that_can_kick {};
 struct a_transition_consumes_its_handle_call_it_on_std_move_of_the_handle {};
 
 namespace detail {
+template <platform Platform>
+class outcome;
+
 // Owns the claim on a processor: moving hands it on, destroying it gives it back.
 template <platform Platform>
 class claim {
@@ -4166,71 +4223,81 @@ inline constexpr bool recovers_from_the_image =
     !attaches_on_recovery<P>() && platform_can_stop<P> && platform_can_start<P>;
 }  // namespace detail
 
-// The outcome of a transition: the handle in the next state, or the error and the handle back
-// in the state it had.
-template <platform Platform, class Next, class Previous>
-class [[nodiscard]] transition {
+namespace detail {
+// What transition and recovery share: the claim on the processor, passed on to the handle the
+// caller takes, and the error when the operation failed.
+template <platform Platform>
+class outcome {
  public:
   bool has_value() const noexcept { return !error_; }
   explicit operator bool() const noexcept { return has_value(); }
   const rproc::error& error() const noexcept {
-    if (!error_) detail::bad_result_access();
+    if (!error_) bad_result_access();
     return *error_;
   }
+
+ protected:
+  outcome(processor<Platform>* p, const result<void>& done) noexcept : claim_(p) {
+    if (!done) error_ = done.error();
+  }
+  // The handle in State, when `allowed`.
+  template <class State>
+  remote<Platform, State> hand_over(bool allowed) noexcept {
+    if (!allowed) bad_result_access();
+    return remote<Platform, State>(claim_.hand_over());
+  }
+  state reached() const noexcept { return claim_.get()->current_state(); }
+
+ private:
+  claim<Platform> claim_;
+  std::optional<rproc::error> error_;
+};
+}  // namespace detail
+
+// The outcome of a transition: the handle in the next state, or the error and the handle back
+// in the state it had.
+template <platform Platform, class Next, class Previous>
+class [[nodiscard]] transition : public detail::outcome<Platform> {
+  using base = detail::outcome<Platform>;
+
+ public:
   remote<Platform, Next> value() && noexcept {
-    if (error_) detail::bad_result_access();
-    return remote<Platform, Next>(claim_.hand_over());
+    return base::template hand_over<Next>(this->has_value());
   }
   remote<Platform, Previous> previous() && noexcept {
-    if (!error_) detail::bad_result_access();
-    return remote<Platform, Previous>(claim_.hand_over());
+    return base::template hand_over<Previous>(!this->has_value());
   }
 
  private:
   template <rproc::platform, class>
   friend class remote;
-  transition(processor<Platform>* p, const result<void>& outcome) noexcept : claim_(p) {
-    if (!outcome) error_ = outcome.error();
-  }
-  detail::claim<Platform> claim_;
-  std::optional<rproc::error> error_;
+  using base::base;
 };
 
 // The outcome of a recovery, which takes two steps (stop then start, or detach then attach): the
 // handle in the next state; or the error and the handle crashed as before, when the first step
 // failed, or in the state between the two steps (offline, or detached) when the second did.
 template <platform Platform, class Next, class Between>
-class [[nodiscard]] recovery {
+class [[nodiscard]] recovery : public detail::outcome<Platform> {
+  using base = detail::outcome<Platform>;
+
  public:
-  bool has_value() const noexcept { return !error_; }
-  explicit operator bool() const noexcept { return has_value(); }
-  const rproc::error& error() const noexcept {
-    if (!error_) detail::bad_result_access();
-    return *error_;
-  }
   // Where a failed recovery left the remote: state::crashed or Between::value.
-  state reached() const noexcept { return claim_.get()->current_state(); }
+  state reached() const noexcept { return base::reached(); }
   remote<Platform, Next> value() && noexcept {
-    if (error_) detail::bad_result_access();
-    return remote<Platform, Next>(claim_.hand_over());
+    return base::template hand_over<Next>(this->has_value());
   }
   remote<Platform, crashed> previous() && noexcept {
-    if (!error_ || reached() != state::crashed) detail::bad_result_access();
-    return remote<Platform, crashed>(claim_.hand_over());
+    return base::template hand_over<crashed>(!this->has_value() && reached() == state::crashed);
   }
   remote<Platform, Between> halfway() && noexcept {
-    if (!error_ || reached() != Between::value) detail::bad_result_access();
-    return remote<Platform, Between>(claim_.hand_over());
+    return base::template hand_over<Between>(!this->has_value() && reached() == Between::value);
   }
 
  private:
   template <rproc::platform, class>
   friend class remote;
-  recovery(processor<Platform>* p, const result<void>& outcome) noexcept : claim_(p) {
-    if (!outcome) error_ = outcome.error();
-  }
-  detail::claim<Platform> claim_;
-  std::optional<rproc::error> error_;
+  using base::base;
 };
 
 // A remote processor in a state known at compile time.
@@ -4392,10 +4459,8 @@ class [[nodiscard]] remote {
 
  private:
   friend class rproc::processor<Platform>;
-  template <rproc::platform, class, class>
-  friend class transition;
-  template <rproc::platform, class, class>
-  friend class recovery;
+  template <rproc::platform>
+  friend class detail::outcome;
   template <rproc::platform, class>
   friend class remote;
   explicit remote(rproc::processor<Platform>* p) noexcept : claim_(p) {}

@@ -1,10 +1,12 @@
 // fake-board DIR [SECONDS]: a Linux board without the board, to try rproc-ctl on. Creates
 // DIR/sys/class/remoteproc with two remotes (remoteproc0 "m4", offline; remoteproc1 "r5f",
 // detached: a boot loader started it), an empty DIR/lib/firmware, and two firmware images:
-// DIR/zephyr.elf (valid) and DIR/zephyr-bad.elf (vring 0 of its table has num 0). Then answers
-// every write to the tree's attribute files as the kernel's sysfs would (tests/fake_kernel.hpp),
-// logging what dmesg would say to DIR/sys/class/kernel.log, for SECONDS (default 60).
+// DIR/zephyr.elf (valid) and DIR/zephyr-bad.elf (vring 0 of its table has num 0). Then returns,
+// leaving a child process that answers every write to the tree's attribute files as the kernel's
+// sysfs would (tests/fake_kernel.hpp), logging what dmesg would say to DIR/sys/class/kernel.log,
+// for SECONDS (default 60).
 #include <sys/file.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -58,6 +60,8 @@ int main(int argc, char** argv) {
   r5f.firmware = "am62-mcu-r5f0_0-fw";
   kernel.add(r5f);
 
+  // The tree is ready when the command returns: a script's next line can use it at once.
+  if (const pid_t child = ::fork(); child != 0) return child > 0 ? 0 : 2;
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   while (std::chrono::steady_clock::now() < end) {
     kernel.serve_files();

@@ -1,5 +1,5 @@
 # The README's "Error codes" table lists every rproc::errc code, each once, and no other: the
-# codes are read from to_string() in include/rproc/error.hpp.
+# codes are read from to_string() in include/rproc/errc.hpp.
 file(READ "${ERROR_HEADER}" header)
 file(READ "${README}" readme)
 string(FIND "${header}" "constexpr std::string_view to_string(errc code)" at)

@@ -384,7 +384,7 @@ TEST_CASE("wait_for sees a crashed remote through its recovery", "[sysfs]") {
   board b;
   auto r = with_state(state::attached);
   r.attach_on_recovery = true;
-  r.settle_delay = 20ms;  // recovery enabled, and slow
+  r.settle_delay = 1000ms;  // recovery enabled, and slow: crashed is seen first, even when loaded
   auto remote = b.open(b.kernel.add(r));
   b.kernel.crash(0);
   CHECK(remote.current_state().value() == state::crashed);

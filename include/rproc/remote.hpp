@@ -62,6 +62,9 @@ struct kick_needs_a_platform_that_can_kick {};
 struct a_transition_consumes_its_handle_call_it_on_std_move_of_the_handle {};
 
 namespace detail {
+template <platform Platform>
+class outcome;
+
 // Owns the claim on a processor: moving hands it on, destroying it gives it back.
 template <platform Platform>
 class claim {
@@ -97,71 +100,81 @@ inline constexpr bool recovers_from_the_image =
     !attaches_on_recovery<P>() && platform_can_stop<P> && platform_can_start<P>;
 }  // namespace detail
 
-// The outcome of a transition: the handle in the next state, or the error and the handle back
-// in the state it had.
-template <platform Platform, class Next, class Previous>
-class [[nodiscard]] transition {
+namespace detail {
+// What transition and recovery share: the claim on the processor, passed on to the handle the
+// caller takes, and the error when the operation failed.
+template <platform Platform>
+class outcome {
  public:
   bool has_value() const noexcept { return !error_; }
   explicit operator bool() const noexcept { return has_value(); }
   const rproc::error& error() const noexcept {
-    if (!error_) detail::bad_result_access();
+    if (!error_) bad_result_access();
     return *error_;
   }
+
+ protected:
+  outcome(processor<Platform>* p, const result<void>& done) noexcept : claim_(p) {
+    if (!done) error_ = done.error();
+  }
+  // The handle in State, when `allowed`.
+  template <class State>
+  remote<Platform, State> hand_over(bool allowed) noexcept {
+    if (!allowed) bad_result_access();
+    return remote<Platform, State>(claim_.hand_over());
+  }
+  state reached() const noexcept { return claim_.get()->current_state(); }
+
+ private:
+  claim<Platform> claim_;
+  std::optional<rproc::error> error_;
+};
+}  // namespace detail
+
+// The outcome of a transition: the handle in the next state, or the error and the handle back
+// in the state it had.
+template <platform Platform, class Next, class Previous>
+class [[nodiscard]] transition : public detail::outcome<Platform> {
+  using base = detail::outcome<Platform>;
+
+ public:
   remote<Platform, Next> value() && noexcept {
-    if (error_) detail::bad_result_access();
-    return remote<Platform, Next>(claim_.hand_over());
+    return base::template hand_over<Next>(this->has_value());
   }
   remote<Platform, Previous> previous() && noexcept {
-    if (!error_) detail::bad_result_access();
-    return remote<Platform, Previous>(claim_.hand_over());
+    return base::template hand_over<Previous>(!this->has_value());
   }
 
  private:
   template <rproc::platform, class>
   friend class remote;
-  transition(processor<Platform>* p, const result<void>& outcome) noexcept : claim_(p) {
-    if (!outcome) error_ = outcome.error();
-  }
-  detail::claim<Platform> claim_;
-  std::optional<rproc::error> error_;
+  using base::base;
 };
 
 // The outcome of a recovery, which takes two steps (stop then start, or detach then attach): the
 // handle in the next state; or the error and the handle crashed as before, when the first step
 // failed, or in the state between the two steps (offline, or detached) when the second did.
 template <platform Platform, class Next, class Between>
-class [[nodiscard]] recovery {
+class [[nodiscard]] recovery : public detail::outcome<Platform> {
+  using base = detail::outcome<Platform>;
+
  public:
-  bool has_value() const noexcept { return !error_; }
-  explicit operator bool() const noexcept { return has_value(); }
-  const rproc::error& error() const noexcept {
-    if (!error_) detail::bad_result_access();
-    return *error_;
-  }
   // Where a failed recovery left the remote: state::crashed or Between::value.
-  state reached() const noexcept { return claim_.get()->current_state(); }
+  state reached() const noexcept { return base::reached(); }
   remote<Platform, Next> value() && noexcept {
-    if (error_) detail::bad_result_access();
-    return remote<Platform, Next>(claim_.hand_over());
+    return base::template hand_over<Next>(this->has_value());
   }
   remote<Platform, crashed> previous() && noexcept {
-    if (!error_ || reached() != state::crashed) detail::bad_result_access();
-    return remote<Platform, crashed>(claim_.hand_over());
+    return base::template hand_over<crashed>(!this->has_value() && reached() == state::crashed);
   }
   remote<Platform, Between> halfway() && noexcept {
-    if (!error_ || reached() != Between::value) detail::bad_result_access();
-    return remote<Platform, Between>(claim_.hand_over());
+    return base::template hand_over<Between>(!this->has_value() && reached() == Between::value);
   }
 
  private:
   template <rproc::platform, class>
   friend class remote;
-  recovery(processor<Platform>* p, const result<void>& outcome) noexcept : claim_(p) {
-    if (!outcome) error_ = outcome.error();
-  }
-  detail::claim<Platform> claim_;
-  std::optional<rproc::error> error_;
+  using base::base;
 };
 
 // A remote processor in a state known at compile time.
@@ -323,10 +336,8 @@ class [[nodiscard]] remote {
 
  private:
   friend class rproc::processor<Platform>;
-  template <rproc::platform, class, class>
-  friend class transition;
-  template <rproc::platform, class, class>
-  friend class recovery;
+  template <rproc::platform>
+  friend class detail::outcome;
   template <rproc::platform, class>
   friend class remote;
   explicit remote(rproc::processor<Platform>* p) noexcept : claim_(p) {}

@@ -5,13 +5,10 @@
 #include <cstdint>
 #include <span>
 
-// The three required operations, start and stop; kick only in the legal twin.
-struct board {
-  std::span<std::byte> da_to_va(std::uint64_t, std::size_t) { return {}; }
-  rproc::result<rproc::memory_region> allocate(const rproc::allocation_request&) {
-    return rproc::error{rproc::errc::out_of_memory, 0, std::nullopt, 0};
-  }
-  void release(const rproc::memory_region&) noexcept {}
+#include "support.hpp"
+
+// Start and stop beside the required operations; kick only in the legal twin.
+struct board : required_operations {
   rproc::result<void> start(std::uint64_t) { return {}; }
   rproc::result<void> stop() { return {}; }
 #ifndef RPROC_COMPILE_FAIL

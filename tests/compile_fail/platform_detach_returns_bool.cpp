@@ -5,12 +5,9 @@
 #include <cstdint>
 #include <span>
 
-struct board {
-  std::span<std::byte> da_to_va(std::uint64_t, std::size_t) { return {}; }
-  rproc::result<rproc::memory_region> allocate(const rproc::allocation_request&) {
-    return rproc::error{rproc::errc::out_of_memory, 0, std::nullopt, 0};
-  }
-  void release(const rproc::memory_region&) noexcept {}
+#include "support.hpp"
+
+struct board : required_operations {
   rproc::result<rproc::mutable_located_table> loaded_table() { return rproc::mutable_located_table{}; }
 #ifdef RPROC_COMPILE_FAIL
   bool detach() { return true; }

@@ -2,11 +2,7 @@
 #include <rproc/lifecycle.hpp>
 #include <rproc/sim.hpp>
 
-struct image {
-  std::uint64_t boot_address() const { return 0; }
-  std::optional<rproc::located_table> resource_table() const { return std::nullopt; }
-  rproc::result<void> load(const rproc::address_translator&) const { return {}; }
-};
+#include "support.hpp"
 
 auto f(rproc::remote<rproc::sim::platform, rproc::crashed> r) {
 #ifdef RPROC_COMPILE_FAIL
