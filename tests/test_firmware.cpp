@@ -338,8 +338,8 @@ TEST_CASE("a table whose size and byte order are known at run time", "[firmware]
   static_assert(run_time_link::known_at_run_time);
   run_time_link link(live, rproc::endian::big, copy, big.bytes);
   CHECK(link.poll() == link_event::none);
-  CHECK(link.table().copy().size() == big.size());  // the table's bytes, not the whole buffer
-  CHECK(link.table().order() == rproc::endian::big);
+  CHECK(link.shared().copy().size() == big.size());  // the table's bytes, not the whole buffer
+  CHECK(link.shared().order() == rproc::endian::big);
 
   simulated_host host{live, 0x20100000, 0, rproc::endian::big};
   host.attach();

@@ -43,7 +43,7 @@ void inspect_everything(std::span<const std::byte> input) {
       REQUIRE(j["error"].is_null());
     }
     if (status == inspect::no_table) REQUIRE(j["format"] == "elf");
-    if (status == inspect::valid) REQUIRE(j["resource_table"]["num"] == found.table->table.num());
+    if (status == inspect::valid) REQUIRE(j["resource_table"]["num"] == found.table->num());
   }
 }
 

@@ -135,6 +135,9 @@ TEST_CASE("containment is normal, a partial overlap is a finding", "[memory_map]
   static constexpr rproc::memory_map<4, 4> map(from_table(crossing));
   static_assert(map.findings().size() == 1);
   static_assert(map.findings()[0] == map_finding{finding_code::regions_overlap, 1, 0});
+  // The same maps built at run time.
+  CHECK(rproc::memory_map<4, 4>(from_table(nested)).findings().empty());
+  CHECK(rproc::memory_map<4, 4>(from_table(crossing)).findings().size() == 1);
 }
 
 TEST_CASE("buffers with different uses never share bytes, even one inside the other",
@@ -184,6 +187,10 @@ TEST_CASE("a range that ends at the top of a 64-bit address space keeps its last
   static_assert(!empty.overlaps(empty));
   constexpr rproc::map_region unplaced{.fixed = false, .size = 0x1000};
   static_assert(!unplaced.overlaps(unplaced));
+  // And at run time, where the arithmetic is the processor's.
+  const rproc::map_region runtime_top = top;
+  CHECK(runtime_top.last() == 0xFFFFFFFFFFFFFFFFu);
+  CHECK(!below.overlaps(runtime_top));
 }
 
 TEST_CASE("every finding code has a name and a meaning", "[memory_map]") {
