@@ -105,15 +105,18 @@ cycles_run run_cycles(const rproc::table_view& table, unsigned count) {
     auto attached = std::move(attaching).value();
     cycle_outcome outcome;
     outcome.cycle = cycle;
+    const auto live = board->firmware_table();
+    outcome.live_table.assign(live.begin(), live.end());
     outcome.assigned =
-        assignments(table, rproc::parse_table(board->firmware_table(), table.order()).value());
+        assignments(table, rproc::parse_table(outcome.live_table, table.order()).value());
     board->run_firmware();
     auto detaching = std::move(attached).detach();
     if (!detaching) return stop(cycle, detaching.error());
     detached = std::move(detaching).value();
     outcome.restored_bytes = proc.last_restore().bytes_written;
-    const auto live = board->firmware_table();
-    outcome.clean = std::equal(original.begin(), original.end(), live.begin(), live.end());
+    const auto restored = board->firmware_table();
+    outcome.clean =
+        std::equal(original.begin(), original.end(), restored.begin(), restored.end());
     run.cycles.push_back(std::move(outcome));
   }
   return run;

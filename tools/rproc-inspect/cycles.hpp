@@ -26,6 +26,8 @@ struct assigned_field {
 struct cycle_outcome {
   unsigned cycle = 0;  // from 1
   std::vector<assigned_field> assigned;
+  // The table as the host left it once attached (what `assigned` was read from).
+  std::vector<std::byte> live_table;
   std::size_t restored_bytes = 0;
   bool clean = false;  // after detach, the table is byte for byte the firmware's
   // Why the cycle stopped (an attach or a detach refused); offsets are in the table. The run

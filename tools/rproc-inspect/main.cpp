@@ -11,6 +11,7 @@
 #include "cycles.hpp"
 #include "file_contents.hpp"
 #include "inspect.hpp"
+#include "memory_map_report.hpp"
 #include "report.hpp"
 
 namespace {
@@ -19,6 +20,7 @@ struct command_line {
   std::string path;
   bool json = false;
   unsigned cycles = 0;
+  bool map = false;
   inspect::options inspect;
 };
 
@@ -35,11 +37,22 @@ void define_options(CLI::App& app, command_line& cl) {
                  "Run N attach / detach cycles of the table on the simulated platform and "
                  "report each (exit 0 only when every cycle leaves the table as it was)")
       ->check(CLI::Range(1u, 100000u));
+  app.add_flag("--map", cl.map,
+               "Print the memory map: segments, the table section, carveouts, devmem, traces and "
+               "vrings by device address, with the findings (with --cycles, the addresses the "
+               "host assigned in cycle 1)");
   app.add_option("FILE", cl.path, "Firmware image (ELF) or raw resource table")->required();
   app.set_version_flag("--version", "rproc-inspect " RPROC_VERSION);
   app.footer(
       "Exit status: 0 a valid table; 1 a malformed image or table; 2 a usage or I/O error;\n"
       "3 a valid ELF image without a resource table.");
+}
+
+// The table as the host left it in the first cycle's attach, when that attach went through.
+std::optional<rproc::located_table> assigned_table(const inspect::inspection& found,
+                                                   const std::optional<inspect::cycles_run>& run) {
+  if (!run || run->cycles.empty() || run->cycles[0].error) return std::nullopt;
+  return rproc::located_table{run->cycles[0].live_table, found.located->order};
 }
 
 int inspect_file(const command_line& cl) {
@@ -51,15 +64,19 @@ int inspect_file(const command_line& cl) {
     run = inspect::run_cycles(*found.table, cl.cycles);
     if (!run->all_clean()) status = inspect::exit_status::malformed;
   }
+  std::optional<inspect::memory_map_report> map;
+  if (cl.map) map = inspect::memory_map_of(found, assigned_table(found, run));
   if (cl.json) {
     auto report = inspect::json_report(found, cl.path);
     if (cl.cycles > 0)
       report["cycles"] = run ? inspect::cycles_json(*run, found.located->file_offset.value_or(0))
                              : nlohmann::ordered_json::array();
+    if (cl.map) report["memory_map"] = map ? inspect::map_json(*map) : nullptr;
     fmt::print("{}\n", report.dump(2));
   } else {
     fmt::print("{}", inspect::text_report(found, cl.path, file.bytes().size()));
     if (run) fmt::print("{}", inspect::cycles_text(*run, found.located->file_offset.value_or(0)));
+    if (cl.map && map) fmt::print("{}", inspect::map_text(*map));
   }
   return status;
 }

@@ -21,4 +21,8 @@ nlohmann::ordered_json json_report(const inspection& found, std::string_view pat
 // offset) and message.
 nlohmann::ordered_json fault_json(const rproc::error& e, bool is_error);
 
+// A name's bytes up to its NUL, each byte read as the code point of the same value (Latin-1),
+// so that any name, even one that is not UTF-8, becomes a valid JSON string without loss.
+std::string json_name(std::string_view name);
+
 }  // namespace inspect

@@ -21,22 +21,6 @@ std::string lower_hex(std::span<const std::byte> bytes) {
   return out;
 }
 
-// A name's bytes up to its NUL, each byte read as the code point of the same value (Latin-1),
-// so that any name, even one that is not UTF-8, becomes a valid JSON string without loss.
-std::string json_name(std::string_view name) {
-  std::string out;
-  for (const char c : name) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x80) {
-      out += c;
-    } else {
-      out += static_cast<char>(0xC0 | (u >> 6));
-      out += static_cast<char>(0x80 | (u & 0x3F));
-    }
-  }
-  return out;
-}
-
 template <class Memory>
 void memory_fields(json& j, const Memory& m) {
   j["da"] = m.da();
@@ -99,6 +83,20 @@ json table_json(const rproc::located_table& where, const rproc::table_view& tabl
 }
 
 }  // namespace
+
+std::string json_name(std::string_view name) {
+  std::string out;
+  for (const char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x80) {
+      out += c;
+    } else {
+      out += static_cast<char>(0xC0 | (u >> 6));
+      out += static_cast<char>(0x80 | (u & 0x3F));
+    }
+  }
+  return out;
+}
 
 json fault_json(const rproc::error& e, bool is_error) {
   const json entry = e.entry ? json(*e.entry) : json(nullptr);
