@@ -42,8 +42,9 @@ std::vector<std::string> findings_of(const json& map) {
   std::vector<std::string> out;
   for (const auto& f : map["findings"]) {
     const auto& regions = map["regions"];
-    std::string line = f["code"].get<std::string>() + ": " + label(regions[f["region"].get<int>()]);
-    if (!f["other"].is_null()) line += " / " + label(regions[f["other"].get<int>()]);
+    std::string line = f["code"].get<std::string>() + ": ";
+    line += label(regions[f["region"].get<std::size_t>()]);
+    if (!f["other"].is_null()) line += " / " + label(regions[f["other"].get<std::size_t>()]);
     out.push_back(line);
   }
   return out;
