@@ -328,7 +328,7 @@ int main(int argc, char** argv) {
   }
   static constexpr rproc_bench::comparison comparisons[] = {
       {"cycle", "memcpy_x2", 3.0},
-      {"cycle", "floor", 0},
+      {"cycle", "floor", 2.0},  // issue 12: the copies and vring zeroing it cannot avoid
       {"clean_copy", "memcpy_x2", 0},
       // "The same speed": within the spread of repeated runs (benchmarks/README.md).
       {"cycle", "enum_cycle", 1.05},

@@ -58,15 +58,15 @@ class ratio_reporter : public benchmark::ConsoleReporter {
 
  private:
   // CPU time per iteration in ns (time the machine gave to others does not count); with
-  // repetitions, their minimum (the run least disturbed by the rest of the machine).
+  // repetitions, their median (steadier from run to run than the minimum on a shared machine).
   struct timing {
     double sum = 0;
     int runs = 0;
     double median = -1;
     double min = -1;
     double ns() const noexcept {
-      if (min >= 0) return min;
       if (median >= 0) return median;
+      if (min >= 0) return min;
       return runs > 0 ? sum / runs : 0;
     }
   };

@@ -2,14 +2,7 @@
    unaligned host-order loads, size_t arithmetic that cannot wrap, one switch per entry. */
 #include "validate_table.h"
 
-#include <string.h>
-
-static uint32_t load_u32(const unsigned char *p)
-{
-  uint32_t v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
+#include "load_u32.h"
 
 static enum rsc_code fail(struct rsc_fault *fault, enum rsc_code code, size_t offset,
                           uint32_t entry, uint64_t value)
