@@ -1430,6 +1430,123 @@ inline constexpr bool std::ranges::enable_view<rproc::basic_vring_range<Byte>> =
 #include <span>
 #include <utility>
 
+// rproc/table_checks.hpp
+// The checks of SPEC section 2 on a resource table, in SPEC's order: one loop over plain bytes,
+// shared by every byte order and by read-only and writable tables, so that a firmware carries it
+// once (scripts/firmware-size.sh) and a host's compiler sees loads and compares (bench_table).
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <type_traits>
+
+namespace rproc::detail {
+
+// A table's first fault as check_table finds it (parse_table makes an rproc::error of it).
+struct table_fault {
+  errc code;
+  std::uint32_t entry;  // no_entry for a fault in the header
+  std::size_t offset, value;
+};
+inline constexpr std::uint32_t no_entry = 0xFFFFFFFF;  // an entry index is below 2^30
+
+// Every fault is recorded out of line and off the hot path: a check costs a compare and a call.
+[[gnu::cold, gnu::noinline]] constexpr bool record_fault(table_fault& fault, errc code,
+                                                         std::size_t offset, std::uint32_t entry,
+                                                         std::size_t value) noexcept {
+  fault = {code, entry, offset, value};
+  return false;
+}
+[[gnu::cold, gnu::noinline]] constexpr bool record_fault(table_fault& fault, errc code,
+                                                         std::size_t offset,
+                                                         std::size_t value) noexcept {
+  fault = {code, no_entry, offset, value};
+  return false;
+}
+
+// Always inlined, also under -Os: a call would cost more than the load (and swap) it wraps.
+template <auto Order>
+[[gnu::always_inline]] constexpr std::uint32_t word_at(const std::byte* p,
+                                                       order_holder<Order> order) noexcept {
+  if (!std::is_constant_evaluated()) {
+    std::uint32_t v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return order.value() == endian::native ? v : __builtin_bswap32(v);
+  }
+  return load<std::uint32_t>(p, order.value());
+}
+
+// A carveout and a devmem share one layout; a trace has the same shape, smaller.
+static_assert(layout::carveout::size == layout::devmem::size &&
+              layout::carveout::reserved.offset == layout::devmem::reserved.offset);
+
+// True when the `size` bytes at `t` are a valid table in byte order `order` (endian::little or
+// big known at compile time, or dynamic_endian), its entry count in `num`; else false and the
+// first fault in `fault`. Every size computation is free of overflow and no read leaves the bytes.
+template <auto Order>
+constexpr bool check_table(const std::byte* t, std::size_t size, order_holder<Order> order,
+                           bool strict, std::uint32_t& num, table_fault& fault) noexcept {
+  using header = layout::header;
+  if (size < header::size) return record_fault(fault, errc::table_too_small, 0, size);
+  if (const std::uint32_t ver = word_at(t + header::ver.offset, order); ver != 1)
+    return record_fault(fault, errc::unsupported_version, header::ver.offset, ver);
+  const std::uint32_t count = word_at(t + header::num.offset, order);
+  for (const std::size_t at : {header::reserved0.offset, header::reserved1.offset})
+    if (const std::uint32_t r = word_at(t + at, order); r != 0)
+      return record_fault(fault, errc::header_reserved_nonzero, at, r);
+  // Divided, not multiplied: 4 * count would wrap where size_t has 32 bits.
+  if (count > (size - header::size) / 4)
+    return record_fault(fault, errc::offsets_truncated, header::num.offset, count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const std::size_t slot = header::offsets + std::size_t{i} * 4;
+    const std::uint32_t at = word_at(t + slot, order);
+    if (at > size - layout::type.width)
+      return record_fault(fault, errc::entry_offset_out_of_bounds, slot, i, at);
+    const std::uint32_t type = word_at(t + at, order);
+    const std::size_t room = size - at;  // from the type word to the end of the table
+    if (type <= static_cast<std::uint32_t>(resource_type::trace)) {
+      const bool trace = type == static_cast<std::uint32_t>(resource_type::trace);
+      const std::size_t reserved = at + (trace ? layout::trace::reserved.offset
+                                               : layout::carveout::reserved.offset);
+      if (room < (trace ? layout::trace::size : layout::carveout::size))
+        return record_fault(fault, errc::entry_truncated, at, i, type);
+      if (const std::uint32_t r = word_at(t + reserved, order); r != 0)
+        return record_fault(fault, errc::entry_reserved_nonzero, reserved, i, r);
+    } else if (type == static_cast<std::uint32_t>(resource_type::vdev)) {
+      using vdev = layout::vdev;
+      if (room < vdev::size) return record_fault(fault, errc::entry_truncated, at, i, type);
+      const auto nvrings = std::to_integer<std::uint8_t>(t[at + vdev::num_of_vrings.offset]);
+      const std::uint32_t config_len = word_at(t + at + vdev::config_len.offset, order);
+      const std::size_t after = room - vdev::size;  // after the fixed body
+      const std::size_t vring_bytes = std::size_t{nvrings} * layout::vring::size;
+      if (vring_bytes > after)
+        return record_fault(fault, errc::vdev_truncated, at + vdev::num_of_vrings.offset, i,
+                            nvrings);
+      if (config_len > after - vring_bytes)
+        return record_fault(fault, errc::vdev_truncated, at + vdev::config_len.offset, i,
+                            config_len);
+      for (std::size_t r = at + vdev::reserved.offset; r < at + vdev::reserved.end(); ++r)
+        if (t[r] != std::byte{0})
+          return record_fault(fault, errc::entry_reserved_nonzero, r, i,
+                              std::to_integer<std::uint8_t>(t[r]));
+      if (nvrings > vdev::max_vrings)
+        return record_fault(fault, errc::vdev_too_many_vrings, at + vdev::num_of_vrings.offset, i,
+                            nvrings);
+      for (std::size_t v = at + vdev::vrings; v < at + vdev::vrings + vring_bytes;
+           v += layout::vring::size)
+        for (const std::size_t field : {layout::vring::num.offset, layout::vring::align.offset})
+          if (word_at(t + v + field, order) == 0)
+            return record_fault(fault, errc::vring_invalid, v + field, i, 0);
+    } else if (strict && kind_of(type) == entry_kind::unknown) {
+      return record_fault(fault, errc::unknown_resource_type, at, i, type);
+    }
+  }
+  num = count;
+  return true;
+}
+
+}  // namespace rproc::detail
+
 namespace rproc {
 
 struct parse_options {
@@ -1440,10 +1557,9 @@ struct parse_options {
 template <class Byte>
 class basic_table_view;
 
-namespace detail {
-template <auto Order, class Byte>
-constexpr result<basic_table_view<Byte>> validate_table(std::span<Byte>, parse_options) noexcept;
-}  // namespace detail
+template <class Byte>
+constexpr result<basic_table_view<Byte>> parse_table_bytes(basic_byte_view<Byte>,
+                                                           parse_options) noexcept;
 
 // The warnings of a valid table: one per entry of unknown type, in index order.
 template <class Byte>
@@ -1553,9 +1669,9 @@ class basic_table_view {
  private:
   template <class>
   friend class basic_table_view;
-  template <auto, class B>
-  friend constexpr result<basic_table_view<B>> detail::validate_table(std::span<B>,
-                                                                      parse_options) noexcept;
+  template <class B>
+  friend constexpr result<basic_table_view<B>> parse_table_bytes(basic_byte_view<B>,
+                                                                 parse_options) noexcept;
 
   constexpr basic_table_view(basic_byte_view<Byte> bytes, std::uint32_t num) noexcept
       : bytes_(bytes), num_(num) {}
@@ -1569,111 +1685,6 @@ class basic_table_view {
 
 using table_view = basic_table_view<const std::byte>;
 using mutable_table_view = basic_table_view<std::byte>;
-
-namespace detail {
-
-constexpr error table_fault(errc code, std::size_t offset, std::uint64_t value) noexcept {
-  return {code, offset, std::nullopt, value};
-}
-constexpr error entry_fault(errc code, std::size_t offset, std::uint32_t entry,
-                            std::uint64_t value) noexcept {
-  return {code, offset, entry, value};
-}
-
-// The checks of SPEC section 2 on one byte order known at compile time (the reads then compile
-// to plain loads); the view of the valid table, or the first fault.
-template <auto Order, class Byte>
-constexpr result<basic_table_view<Byte>> validate_table(std::span<Byte> bytes,
-                                                        parse_options options) noexcept {
-  const basic_byte_view<const std::byte, Order> t(bytes);
-  // Each size check is the making of a window of the size it needs: the reads inside a window of
-  // known size then need no check of their own, and the compiler removes theirs.
-  const std::size_t size = t.size();
-  const auto header = t.subview(0, layout::header::size);
-  if (!header) return table_fault(errc::table_too_small, 0, size);
-  const std::uint32_t ver = *header->u32(layout::header::ver.offset);
-  if (ver != 1) return table_fault(errc::unsupported_version, layout::header::ver.offset, ver);
-  const std::uint32_t num = *header->u32(layout::header::num.offset);
-  if (const std::uint32_t r = *header->u32(layout::header::reserved0.offset); r != 0)
-    return table_fault(errc::header_reserved_nonzero, layout::header::reserved0.offset, r);
-  if (const std::uint32_t r = *header->u32(layout::header::reserved1.offset); r != 0)
-    return table_fault(errc::header_reserved_nonzero, layout::header::reserved1.offset, r);
-  // Divided, not multiplied: 4 * num would wrap where size_t has 32 bits.
-  if (num > (size - layout::header::size) / 4)
-    return table_fault(errc::offsets_truncated, layout::header::num.offset, num);
-  // The offset array, one slot at a time: each step's check is the loop's own condition.
-  std::uint32_t i = 0;
-  for (auto slots = *t.subview(layout::header::offsets, std::size_t{num} * 4); slots.size() >= 4;
-       slots = *slots.subview(4), ++i) {
-    const std::uint32_t at = *slots.u32(0);
-    // From the entry's type word to the end of the table.
-    const auto entry = t.subview(at);
-    if (!entry || entry->size() < 4)
-      return entry_fault(errc::entry_offset_out_of_bounds,
-                         layout::header::offsets + std::size_t{i} * 4, i, at);
-    const std::uint32_t type = *entry->u32(layout::type.offset);
-    // On the type word itself, not on kind_of(type): one compare fewer per entry.
-    switch (type) {
-      case static_cast<std::uint32_t>(resource_type::carveout):
-      case static_cast<std::uint32_t>(resource_type::devmem): {
-        const auto fixed = entry->subview(0, layout::carveout::size);
-        if (!fixed) return entry_fault(errc::entry_truncated, at, i, type);
-        if (const std::uint32_t r = *fixed->u32(layout::carveout::reserved.offset); r != 0)
-          return entry_fault(errc::entry_reserved_nonzero, at + layout::carveout::reserved.offset,
-                             i, r);
-        break;
-      }
-      case static_cast<std::uint32_t>(resource_type::trace): {
-        const auto fixed = entry->subview(0, layout::trace::size);
-        if (!fixed) return entry_fault(errc::entry_truncated, at, i, type);
-        if (const std::uint32_t r = *fixed->u32(layout::trace::reserved.offset); r != 0)
-          return entry_fault(errc::entry_reserved_nonzero, at + layout::trace::reserved.offset, i,
-                             r);
-        break;
-      }
-      case static_cast<std::uint32_t>(resource_type::vdev): {
-        const auto fixed = entry->subview(0, layout::vdev::size);
-        if (!fixed) return entry_fault(errc::entry_truncated, at, i, type);
-        const std::uint8_t nvrings = *fixed->u8(layout::vdev::num_of_vrings.offset);
-        const std::uint32_t config_len = *fixed->u32(layout::vdev::config_len.offset);
-        const std::size_t room = entry->size() - layout::vdev::size;  // after the fixed body
-        const std::size_t vring_bytes = std::size_t{nvrings} * layout::vring::size;
-        if (vring_bytes > room)
-          return entry_fault(errc::vdev_truncated, at + layout::vdev::num_of_vrings.offset, i,
-                             nvrings);
-        if (config_len > room - vring_bytes)
-          return entry_fault(errc::vdev_truncated, at + layout::vdev::config_len.offset, i,
-                             config_len);
-        for (std::size_t k = 0; k < 2; ++k) {
-          const std::uint8_t r = *fixed->u8(layout::vdev::reserved.offset + k);
-          if (r != 0)
-            return entry_fault(errc::entry_reserved_nonzero,
-                               at + layout::vdev::reserved.offset + k, i, r);
-        }
-        if (nvrings > layout::vdev::max_vrings)
-          return entry_fault(errc::vdev_too_many_vrings, at + layout::vdev::num_of_vrings.offset, i,
-                             nvrings);
-        std::size_t v = at + layout::vdev::vrings;  // the vring's offset in the table
-        for (auto vrings = *entry->subview(layout::vdev::vrings, vring_bytes);
-             vrings.size() >= layout::vring::size;
-             vrings = *vrings.subview(layout::vring::size), v += layout::vring::size) {
-          if (const std::uint32_t count = *vrings.u32(layout::vring::num.offset); count == 0)
-            return entry_fault(errc::vring_invalid, v + layout::vring::num.offset, i, count);
-          if (const std::uint32_t align = *vrings.u32(layout::vring::align.offset); align == 0)
-            return entry_fault(errc::vring_invalid, v + layout::vring::align.offset, i, align);
-        }
-        break;
-      }
-      default:
-        if (options.strict && kind_of(type) == entry_kind::unknown)
-          return entry_fault(errc::unknown_resource_type, at, i, type);
-        break;
-    }
-  }
-  return basic_table_view<Byte>(basic_byte_view<Byte>(bytes, Order), num);
-}
-
-}  // namespace detail
 
 namespace detail {
 // `value` seen through a type that depends on `Dependent`: a call made with it from inside one of
@@ -1694,11 +1705,29 @@ constexpr typename dependent<T, Dependent>::type& deferred(T& value) noexcept {
 }  // namespace detail
 
 template <class Byte>
-constexpr result<basic_table_view<Byte>> parse_table_bytes(basic_byte_view<Byte> bytes,
-                                                           parse_options options) noexcept {
-  if (bytes.order() == endian::big)
-    return detail::validate_table<endian::big>(bytes.bytes(), options);
-  return detail::validate_table<endian::little>(bytes.bytes(), options);
+[[gnu::always_inline]] constexpr result<basic_table_view<Byte>> parse_table_bytes(
+    basic_byte_view<Byte> bytes, parse_options options) noexcept {
+  const std::byte* t = bytes.bytes().data();
+  const endian order = bytes.order();
+  std::uint32_t num = 0;
+  detail::table_fault fault;
+  bool valid;
+  // A byte order the compiler knows here (parse_table inlined into a call that names it) gets the
+  // checks with plain loads; any other, one copy of them that swaps when it must.
+  if (__builtin_constant_p(order) && order == endian::little)
+    valid = detail::check_table<endian::little>(t, bytes.size(), {}, options.strict, num, fault);
+  else if (__builtin_constant_p(order) && order == endian::big)
+    valid = detail::check_table<endian::big>(t, bytes.size(), {}, options.strict, num, fault);
+  else
+    valid = detail::check_table<dynamic_endian>(t, bytes.size(),
+                                                detail::order_holder<dynamic_endian>(order),
+                                                options.strict, num, fault);
+  if (!valid)
+    return error{fault.code, fault.offset,
+                 fault.entry == detail::no_entry ? std::nullopt
+                                                 : std::optional<std::uint32_t>(fault.entry),
+                 fault.value};
+  return basic_table_view<Byte>(bytes, num);
 }
 
 // Validates `bytes` (a std::span<const std::byte>, or anything that converts to one) as a resource
@@ -1706,7 +1735,7 @@ constexpr result<basic_table_view<Byte>> parse_table_bytes(basic_byte_view<Byte>
 // are from the first byte of `bytes`).
 template <class Bytes = std::span<const std::byte>>
   requires std::convertible_to<const Bytes&, std::span<const std::byte>>
-constexpr result<table_view> parse_table(const Bytes& bytes, endian order = endian::little,
+[[gnu::always_inline]] constexpr result<table_view> parse_table(const Bytes& bytes, endian order = endian::little,
                                          parse_options options = {}) noexcept {
   return parse_table_bytes(basic_byte_view<const std::byte>(bytes, order), options);
 }
