@@ -136,42 +136,30 @@ bool agree(const table_case& t) {
   return ours->num() == *theirs && walked == c_parse_and_walk(host, t.host_bytes().size());
 }
 
-template <rproc::endian Order>
+// parse_table alone, or followed by a walk of every entry.
+template <rproc::endian Order, bool Walk>
 void measure_rproc(benchmark::State& state, std::span<const std::byte> bytes) {
   for (auto _ : state) {
     benchmark::DoNotOptimize(bytes);
-    auto parsed = rproc::parse_table(bytes, Order);
-    benchmark::DoNotOptimize(parsed);
+    if constexpr (Walk) {
+      auto sum = rproc_parse_and_walk<Order>(bytes);
+      benchmark::DoNotOptimize(sum);
+    } else {
+      auto parsed = rproc::parse_table(bytes, Order);
+      benchmark::DoNotOptimize(parsed);
+    }
   }
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(bytes.size()));
 }
 
+template <bool Walk>
 void bm_rproc(benchmark::State& state, const table_case& t) {
   if (!agree(t)) {
     state.SkipWithError("rproc and the C loop disagree on this table");
     return;
   }
-  if (t.order == rproc::endian::big) measure_rproc<rproc::endian::big>(state, t.bytes());
-  else measure_rproc<rproc::endian::little>(state, t.bytes());
-}
-
-template <rproc::endian Order>
-void measure_rproc_walk(benchmark::State& state, std::span<const std::byte> bytes) {
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(bytes);
-    auto sum = rproc_parse_and_walk<Order>(bytes);
-    benchmark::DoNotOptimize(sum);
-  }
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(bytes.size()));
-}
-
-void bm_rproc_walk(benchmark::State& state, const table_case& t) {
-  if (!agree(t)) {
-    state.SkipWithError("rproc and the C loop disagree on this table");
-    return;
-  }
-  if (t.order == rproc::endian::big) measure_rproc_walk<rproc::endian::big>(state, t.bytes());
-  else measure_rproc_walk<rproc::endian::little>(state, t.bytes());
+  if (t.order == rproc::endian::big) measure_rproc<rproc::endian::big, Walk>(state, t.bytes());
+  else measure_rproc<rproc::endian::little, Walk>(state, t.bytes());
 }
 
 void bm_c_walk(benchmark::State& state, const table_case& t) {
@@ -235,10 +223,10 @@ int main(int argc, char** argv) {
   static const std::vector<table_case> cases = all_cases();
   for (const table_case& t : cases) {
     const std::string group = "table/" + t.name + "/";
-    rproc_bench::add(group + "rproc", bm_rproc, std::cref(t));
+    rproc_bench::add(group + "rproc", bm_rproc<false>, std::cref(t));
     rproc_bench::add(group + "c_loop", bm_c_loop, std::cref(t));
     rproc_bench::add(group + "memcpy", bm_memcpy, std::cref(t));
-    rproc_bench::add(group + "rproc_walk", bm_rproc_walk, std::cref(t));
+    rproc_bench::add(group + "rproc_walk", bm_rproc<true>, std::cref(t));
     rproc_bench::add(group + "c_walk", bm_c_walk, std::cref(t));
   }
   static constexpr rproc_bench::comparison comparisons[] = {
