@@ -10,6 +10,9 @@ add_test(NAME single_include_up_to_date
   COMMAND "${CMAKE_COMMAND}" -DCHECK=ON "-DFRESH=${CMAKE_CURRENT_BINARY_DIR}/rproc.hpp.fresh"
           -P "${rproc_amalgamate}")
 
+add_test(NAME headers_at_most_450_lines
+  COMMAND "${CMAKE_COMMAND}" -P "${PROJECT_SOURCE_DIR}/scripts/check-header-lines.cmake")
+
 # Only single_include/ on the include path: not linked to rproc::rproc.
 add_executable(test_single_include "${PROJECT_SOURCE_DIR}/tests/test_single_include.cpp")
 target_include_directories(test_single_include PRIVATE "${PROJECT_SOURCE_DIR}/single_include")
