@@ -1,6 +1,6 @@
 # The firmware tests' commands, run by ctest as `cmake -DACTION=... -P rprocFirmwareTest.cmake`:
-#   build       configure and build examples/firmware in BUILD_DIR with the Cortex-M toolchain
-#               (-Werror when WERROR is ON)
+#   build       configure and build PROJECT (default examples/firmware) in BUILD_DIR with the
+#               Cortex-M toolchain (-Werror when WERROR is ON)
 #   heap_probe  build the firmware plus one malloc: the link must fail, saying why
 #   run         run the firmware under QEMU for at most TIMEOUT seconds; check its exit status
 #               and the lines that show each step
@@ -19,19 +19,23 @@ function(check_contains text)
   endforeach()
 endfunction()
 
+if(NOT PROJECT)
+  set(PROJECT examples/firmware)
+endif()
+
 if(ACTION STREQUAL "build")
   execute_process(
-    COMMAND "${CMAKE_COMMAND}" -S "${SOURCE_DIR}/examples/firmware" -B "${BUILD_DIR}"
+    COMMAND "${CMAKE_COMMAND}" -S "${SOURCE_DIR}/${PROJECT}" -B "${BUILD_DIR}"
             -G "${GENERATOR}" "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}"
             "-DCMAKE_TOOLCHAIN_FILE=${SOURCE_DIR}/cmake/arm-none-eabi.cmake"
             "-DRPROC_SOURCE_DIR=${SOURCE_DIR}" "-DRPROC_WERROR=${WERROR}"
     RESULT_VARIABLE status)
   if(NOT status EQUAL 0)
-    message(FATAL_ERROR "configuring examples/firmware failed")
+    message(FATAL_ERROR "configuring ${PROJECT} failed")
   endif()
   execute_process(COMMAND "${CMAKE_COMMAND}" --build "${BUILD_DIR}" RESULT_VARIABLE status)
   if(NOT status EQUAL 0)
-    message(FATAL_ERROR "building examples/firmware failed")
+    message(FATAL_ERROR "building ${PROJECT} failed")
   endif()
 
 elseif(ACTION STREQUAL "heap_probe")

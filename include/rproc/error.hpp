@@ -88,7 +88,14 @@ constexpr message_text message(const error& e) noexcept {
     case errc::table_not_mapped:
     case errc::trace_not_mapped:
     case errc::devmem_unsupported:
+    case errc::windows_overlap:
       text.append(" (address ").append_hex(e.value).append(")");
+      break;
+    case errc::window_too_small:
+      text.append(" (file size ").append_hex(e.value).append(")");
+      break;
+    case errc::not_acknowledged:
+      text.append(" (message ").append_decimal(e.value).append(")");
       break;
     default:
       text.append(" (found ").append_hex(e.value).append(")");
