@@ -3,11 +3,15 @@
 #   bash scripts/dev.sh demo   install what is missing, build and run the demo
 #   bash scripts/dev.sh test   install what is missing, build and run every test: g++-12 and
 #                              clang-19 with -Werror, then g++-12 with ASan + UBSan
+#   bash scripts/dev.sh remote install what is missing, build the QEMU remote's firmware and host,
+#                              and run 100 attach / detach cycles against it
 # Packages come from Debian 12; nothing is downloaded at build time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 demo_packages=(cmake ninja-build g++-12 libfmt-dev)
+remote_packages=("${demo_packages[@]}" gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib
+  qemu-system-arm)
 test_packages=("${demo_packages[@]}" clang-19 libclang-rt-19-dev libfuzzer-19-dev clang-tidy-19
   catch2 libfmt-dev librange-v3-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev binutils
   gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm git make pkgconf meson)
@@ -39,8 +43,19 @@ case "${1:-}" in
       cmake --workflow --preset "${preset}"
     done
     ;;
+  remote)
+    install_missing "${remote_packages[@]}"
+    cmake -S . -B build/remote -G Ninja -DCMAKE_CXX_COMPILER=g++-12 -DCMAKE_BUILD_TYPE=Release \
+      -DRPROC_BUILD_TESTS=OFF -DRPROC_BUILD_TOOLS=OFF -DRPROC_BUILD_BENCHMARKS=OFF >/dev/null
+    cmake --build build/remote --target rproc-qemu-remote >/dev/null
+    cmake -S examples/qemu-remote/firmware -B build/remote/firmware -G Ninja \
+      -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/arm-none-eabi.cmake" >/dev/null
+    cmake --build build/remote/firmware >/dev/null
+    ./build/remote/examples/rproc-qemu-remote --cycles 100 \
+      --firmware build/remote/firmware/qemu-remote-firmware.elf --log build/remote/qemu.log
+    ;;
   *)
-    echo "usage: bash scripts/dev.sh demo|test" >&2
+    echo "usage: bash scripts/dev.sh demo|test|remote" >&2
     exit 2
     ;;
 esac

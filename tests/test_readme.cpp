@@ -3,6 +3,7 @@
 // (checked by tests/readme_snippets.cmake).
 #include <rproc/fmt.hpp>
 #include <rproc/rproc.hpp>
+#include <rproc/posix/mapped_platform.hpp>
 #include <rproc/sim.hpp>
 
 #include <catch2/catch.hpp>
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <span>
 #include <memory>
+#include <string>
 #include <vector>
 
 // [readme:build]
@@ -200,4 +202,31 @@ TEST_CASE("README: the runtime machine", "[readme]") {
   CHECK(remote.recover().has_value());
   CHECK(remote.current_state() == rproc::state::attached);
   // [/readme:machine]
+}
+
+// [readme:mapped]
+// The remote sees a UIO device's memory at 0x21000000: its first MiB is the firmware's, the
+// second is set aside for the host's carveouts and vrings.
+int attach_to_running_firmware(const std::string& uio, const std::string& image) {
+  auto memory = rproc::posix::device_memory::map({
+      {.da = 0x21000000, .size = 0x100000, .file = uio},
+      {.da = 0x21100000, .size = 0x100000, .file = uio, .file_offset = 0x100000,
+       .allocatable = true}});
+  if (!memory) return std::printf("%s\n", memory.error().message().c_str()), 2;
+  auto table = rproc::posix::table_from_elf_file(image);  // its .resource_table section
+  if (!table) return std::printf("%s\n", table.error().message().c_str()), 2;
+  auto mailbox = rproc::posix::shared_memory_mailbox::at(*memory, 0x21000800);  // or your own
+  if (!mailbox) return std::printf("%s\n", mailbox.error().message().c_str()), 2;
+  rproc::posix::mapped_platform board(std::move(*memory), std::move(*table), std::move(*mailbox));
+
+  rproc::processor proc(board);  // detached: a boot loader started the core
+  auto attaching = proc.claim<rproc::detached>().value().attach();
+  if (!attaching) return std::printf("%s\n", board.last_failure().c_str()), 1;
+  auto detached = std::move(attaching).value().detach();  // acknowledged by the firmware
+  return detached ? 0 : 1;
+}
+// [/readme:mapped]
+
+TEST_CASE("README: a platform over mapped device memory says which file it cannot map", "[readme]") {
+  CHECK(attach_to_running_firmware("/nonexistent/uio0", "/nonexistent/fw.elf") == 2);
 }

@@ -70,8 +70,11 @@ void write_message(const rproc::firmware::host_assignment& a, const counts& c) {
   __atomic_store_n(&m->magic, qemu_remote::message_magic, __ATOMIC_RELEASE);
 }
 
+// Right after the host's detach message, while the host waits for the acknowledgement: one look
+// at the table, which shows the reset (so the link is ready for the next DRIVER_OK, even one the
+// host sets right after the acknowledgement) and must be the original bytes again.
 bool table_is_original(rproc::firmware::vdev_link<original_table.size()>& link) {
-  (void)link.shared().read();
+  (void)link.poll();
   return std::ranges::equal(link.shared().copy(), original_table.bytes);
 }
 

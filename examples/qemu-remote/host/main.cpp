@@ -63,9 +63,9 @@ double since(clock_type::time_point t) {
 std::string check_message(std::span<std::byte> vring0, std::uint32_t attaches,
                           const std::uint32_t (&vring_da)[2], std::uint32_t clean_detaches) {
   auto* const m = reinterpret_cast<qemu_remote::remote_message*>(vring0.data());
-  const auto deadline = clock_type::now() + std::chrono::seconds(2);
+  const auto deadline = clock_type::now() + std::chrono::seconds(5);
   while (__atomic_load_n(&m->magic, __ATOMIC_ACQUIRE) != qemu_remote::message_magic) {
-    if (clock_type::now() > deadline) return "no message from the firmware in vring 0 within 2 s";
+    if (clock_type::now() > deadline) return "no message from the firmware in vring 0 within 5 s";
     std::this_thread::yield();
   }
   const std::string text = "hello from the remote, attach " + std::to_string(attaches);
