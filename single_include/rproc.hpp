@@ -366,6 +366,11 @@ enum class errc : std::uint8_t {
   used_length_too_large,
   ring_index_jump,
   virtqueue_full,
+  // a platform over mapped device memory (rproc/posix/mapped_platform.hpp)
+  window_too_small,
+  windows_overlap,
+  live_table_differs,
+  not_acknowledged,
 };
 
 // Codes whose `entry` is a vring's index in its vdev, not a table entry.
@@ -445,6 +450,10 @@ constexpr std::string_view to_string(errc code) noexcept {
     case errc::used_length_too_large: return "used_length_too_large";
     case errc::ring_index_jump: return "ring_index_jump";
     case errc::virtqueue_full: return "virtqueue_full";
+    case errc::window_too_small: return "window_too_small";
+    case errc::windows_overlap: return "windows_overlap";
+    case errc::live_table_differs: return "live_table_differs";
+    case errc::not_acknowledged: return "not_acknowledged";
   }
   return "unknown";
 }
@@ -531,6 +540,10 @@ constexpr std::string_view describe(errc code) noexcept {
       return "a used length is larger than the buffer's writable bytes";
     case errc::ring_index_jump: return "a ring index moved by more than the ring can hold";
     case errc::virtqueue_full: return "too few free descriptors in the vring";
+    case errc::window_too_small: return "the file behind a window of device memory is too small";
+    case errc::windows_overlap: return "two windows of device memory overlap";
+    case errc::live_table_differs: return "the live table is not the image's";
+    case errc::not_acknowledged: return "the remote did not acknowledge the message in time";
   }
   return "unknown error";
 }
@@ -668,7 +681,14 @@ constexpr message_text message(const error& e) noexcept {
     case errc::table_not_mapped:
     case errc::trace_not_mapped:
     case errc::devmem_unsupported:
+    case errc::windows_overlap:
       text.append(" (address ").append_hex(e.value).append(")");
+      break;
+    case errc::window_too_small:
+      text.append(" (file size ").append_hex(e.value).append(")");
+      break;
+    case errc::not_acknowledged:
+      text.append(" (message ").append_decimal(e.value).append(")");
       break;
     default:
       text.append(" (found ").append_hex(e.value).append(")");
