@@ -24,7 +24,8 @@ add_test(NAME test_single_include COMMAND test_single_include)
 # every other one is skipped with a reason), and run by rproc_add_readme_shell_test.
 set(rproc_readme_shell "${PROJECT_SOURCE_DIR}/tests/readme_shell.sh")
 add_test(NAME readme_shell_marked
-  COMMAND bash "${rproc_readme_shell}" check "${PROJECT_SOURCE_DIR}/README.md" demo install firmware board)
+  COMMAND bash "${rproc_readme_shell}" check "${PROJECT_SOURCE_DIR}/README.md" demo install firmware board
+          remote)
 
 # rproc_add_readme_shell_test(BLOCK [CXX compiler] [FIXTURE name]): the test "readme_shell: BLOCK"
 # runs the block in a fresh copy of the tracked files, in WORK_DIR/readme_<BLOCK>[_<compiler>];

@@ -44,6 +44,9 @@ set_tests_properties(firmware_build PROPERTIES LABELS firmware)
 # The README's firmware commands as written (no -Werror there) and the output it shows.
 if(rproc_readme_runnable)
   rproc_add_readme_shell_test(firmware)
+  # The QEMU remote as the README shows it: dev.sh builds firmware and host, runs 100 cycles.
+  rproc_add_readme_shell_test(remote)
+  set_tests_properties("readme_shell: remote" PROPERTIES LABELS "readme;qemu")
 endif()
 
 # rproc-inspect is defined in tools/, which is read after tests/: decide once all is read.
