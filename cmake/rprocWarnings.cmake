@@ -9,6 +9,10 @@ if(RPROC_SANITIZE)
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
   target_link_options(rproc_project_options INTERFACE -fsanitize=address,undefined)
 endif()
+if(RPROC_SANITIZE_THREAD)
+  target_compile_options(rproc_project_options INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(rproc_project_options INTERFACE -fsanitize=thread)
+endif()
 
 # rproc_add_program(NAME source... [LIBS lib...]): an executable of this project with its flags.
 function(rproc_add_program name)

@@ -2,7 +2,8 @@
 # The README's two commands:
 #   bash scripts/dev.sh demo   install what is missing, build and run the demo
 #   bash scripts/dev.sh test   install what is missing, build and run every test: g++-12 and
-#                              clang-19 with -Werror, then g++-12 with ASan + UBSan
+#                              clang-19 with -Werror, then g++-12 with ASan + UBSan, then the
+#                              two-thread tests with clang-19's ThreadSanitizer
 #   bash scripts/dev.sh remote install what is missing, build the QEMU remote's firmware and host,
 #                              and run 100 attach / detach cycles against it
 # Packages come from Debian 12; nothing is downloaded at build time.
@@ -38,7 +39,7 @@ case "${1:-}" in
     ;;
   test)
     install_missing "${test_packages[@]}"
-    for preset in gcc clang asan; do
+    for preset in gcc clang asan tsan; do
       echo "=== ${preset} ==="
       cmake --workflow --preset "${preset}"
     done

@@ -86,11 +86,21 @@ RPROC_ALWAYS_INLINE constexpr Unsigned load(const Byte* p, endian order) noexcep
   return v;
 }
 
+// One byte written as a relaxed atomic store (outside constant evaluation): a table the host
+// writes may be live, read by another processor meanwhile, so no store may be dropped as dead,
+// merged with the next or moved across a fence, and none is a data race (ThreadSanitizer); on
+// x86 and Arm it is the plain byte store.
+RPROC_ALWAYS_INLINE constexpr void store_byte(std::byte* p, std::byte v) noexcept {
+  if (std::is_constant_evaluated()) *p = v;
+  else __atomic_store_n(reinterpret_cast<unsigned char*>(p), static_cast<unsigned char>(v),
+                        __ATOMIC_RELAXED);
+}
+
 template <class Unsigned>
 RPROC_ALWAYS_INLINE constexpr void store(std::byte* p, Unsigned v, endian order) noexcept {
   for (std::size_t i = 0; i < sizeof(Unsigned); ++i) {
     const std::size_t at = order == endian::little ? i : sizeof(Unsigned) - 1 - i;
-    p[at] = static_cast<std::byte>(v & 0xFFu);
+    store_byte(p + at, static_cast<std::byte>(v & 0xFFu));
     if constexpr (sizeof(Unsigned) > 1) v = static_cast<Unsigned>(v >> 8);
   }
 }
@@ -134,14 +144,15 @@ constexpr std::size_t first_equal(std::span<const std::byte> a, std::span<const 
   return from;
 }
 
-// Writes `from` over `to` (at least as long) only where they differ, a run at a time (a live
-// table is device memory: bytes already right are not written); returns the bytes written.
+// Writes `from` over `to` (at least as long) only where they differ, byte by byte as store_byte
+// does (a live table is device memory another processor reads: bytes already right are not
+// written); returns the bytes written.
 constexpr std::size_t copy_differing(std::span<const std::byte> from,
                                      std::span<std::byte> to) noexcept {
   std::size_t written = 0;
   for (std::size_t i = first_difference(from, to, 0); i < from.size();) {
     const std::size_t end = first_equal(from, to, i);
-    copy_into(to.subspan(i, end - i), from.subspan(i, end - i));
+    for (std::size_t k = i; k < end; ++k) store_byte(to.data() + k, from[k]);
     written += end - i;
     i = first_difference(from, to, end);
   }

@@ -31,9 +31,11 @@ namespace rproc::firmware {
 //
 // The host is another processor: nothing in this program writes the table, so a plain read could
 // be hoisted out of a polling loop (or folded into the table's constinit initial bytes) and the
-// firmware would never see DRIVER_OK. Each read() therefore copies every byte through a volatile
-// load, which the compiler must perform, in order, every time; then parse_table and the entry
-// views read the copy like any other table.
+// firmware would never see DRIVER_OK. Each read() therefore copies every byte through a relaxed
+// atomic load of volatile memory, which the compiler must perform, in order, every time (on a
+// Cortex-M, the plain ldrb a volatile load is), and which is no data race when both sides run as
+// threads of one program (ThreadSanitizer); then parse_table and the entry views read the copy
+// like any other table.
 //
 // Size and Order are the table's size and byte order, the firmware's own: known at compile time,
 // so that only the validator of that order is linked in, and the copy (Size bytes of RAM) is a
@@ -65,7 +67,9 @@ class shared_table {
   // Copies the live table now and validates the copy; the view lives until the next read().
   result<table_view> read() noexcept {
     const std::span<std::byte, Size> copy = copy_bytes();
-    for (std::size_t i = 0; i < copy.size(); ++i) copy[i] = live_[i];
+    const auto* live = reinterpret_cast<const volatile unsigned char*>(live_);
+    for (std::size_t i = 0; i < copy.size(); ++i)
+      copy[i] = static_cast<std::byte>(__atomic_load_n(live + i, __ATOMIC_RELAXED));
     // The host writes the vrings before it sets DRIVER_OK: this keeps the loads of the next
     // read() after those of this one, also on a core that reorders loads (a dmb on Arm).
     __atomic_thread_fence(__ATOMIC_ACQUIRE);  // not <atomic>: costly for every includer
@@ -224,7 +228,15 @@ class vdev_link {
       const auto again = look();
       if (!again.vdev) return again.event;
       if (!driver_ready(again.vdev->status()) || pristine()) return link_event::none;
-      assignment_ = read_assignment(*again.vdev);
+      const host_assignment assigned = read_assignment(*again.vdev);
+      // And the status once more, after the vrings: a host detaching meanwhile resets it before
+      // it restores a byte, so vrings read as restored cannot come with DRIVER_OK still seen.
+      const auto confirmed = look();
+      if (!confirmed.vdev) return confirmed.event;
+      if (!driver_ready(confirmed.vdev->status()) ||
+          !same_vrings(read_assignment(*confirmed.vdev), assigned))
+        return link_event::none;
+      assignment_ = assigned;
       attached_ = true;
       return link_event::attached;
     }

@@ -107,6 +107,25 @@ template <class P>
 concept platform_negotiates_features = requires(P& p, std::uint32_t id, std::uint32_t offered) {
   { p.negotiate_features(id, offered) } -> std::same_as<std::uint32_t>;
 };
+// DRIVER_OK is visible in the live table (attach, start): tell the remote, a doorbell (a mailbox
+// message, an interrupt). A failure at attach takes the attach back (status 0 first).
+template <class P>
+concept platform_rings_doorbell = requires(P& p) {
+  { p.ring_doorbell() } -> std::same_as<result<void>>;
+};
+// Memory the remote reads without the host's caches (no coherent interconnect): clean_cache
+// writes the host's cached lines of `bytes` out to memory, invalidate_cache drops them before the
+// host reads what the remote may have written. Called around every publication: the table and
+// the vrings' memory cleaned before DRIVER_OK is stored, the status cleaned after; the table
+// invalidated before it is read at attach and detach.
+template <class P>
+concept platform_cleans_cache = requires(P& p, std::span<const std::byte> bytes) {
+  { p.clean_cache(bytes) } noexcept -> std::same_as<void>;
+};
+template <class P>
+concept platform_invalidates_cache = requires(P& p, std::span<const std::byte> bytes) {
+  { p.invalidate_cache(bytes) } noexcept -> std::same_as<void>;
+};
 // Whether the core runs firmware that someone else started (the remote begins detached).
 template <class P>
 concept platform_reports_running = requires(const P& p) {
@@ -138,6 +157,12 @@ template <class P>
 concept declares_handle_vendor = requires { &P::handle_vendor; };
 template <class P>
 concept declares_negotiate_features = requires { &P::negotiate_features; };
+template <class P>
+concept declares_ring_doorbell = requires { &P::ring_doorbell; };
+template <class P>
+concept declares_clean_cache = requires { &P::clean_cache; };
+template <class P>
+concept declares_invalidate_cache = requires { &P::invalidate_cache; };
 template <class P>
 concept declares_is_running = requires { &P::is_running; } || requires(P& p) { p.is_running(); };
 }  // namespace detail
@@ -190,10 +215,31 @@ consteval bool check_platform() {
   static_assert(!detail::declares_negotiate_features<P> || platform_negotiates_features<P>,
                 "rproc platform: negotiate_features must be std::uint32_t negotiate_features("
                 "std::uint32_t id, std::uint32_t offered); as declared it is ignored");
+  static_assert(!detail::declares_ring_doorbell<P> || platform_rings_doorbell<P>,
+                "rproc platform: ring_doorbell must be rproc::result<void> ring_doorbell(); as "
+                "declared it is ignored and the remote is not told of DRIVER_OK");
+  static_assert(!detail::declares_clean_cache<P> || platform_cleans_cache<P>,
+                "rproc platform: clean_cache must be void clean_cache(std::span<const std::byte>) "
+                "noexcept; as declared it is ignored and the remote may read stale memory");
+  static_assert(!detail::declares_invalidate_cache<P> || platform_invalidates_cache<P>,
+                "rproc platform: invalidate_cache must be void invalidate_cache(std::span<const "
+                "std::byte>) noexcept; as declared it is ignored");
   static_assert(!detail::declares_is_running<P> || platform_reports_running<P>,
                 "rproc platform: is_running must be bool is_running() const; as declared it is "
                 "ignored and the remote starts offline");
   return true;
+}
+
+// The cache hooks, where the platform has them.
+template <class P>
+void clean_cache_of(P& p, std::span<const std::byte> bytes) noexcept {
+  if constexpr (platform_cleans_cache<P>) p.clean_cache(bytes);
+  else (void)p, (void)bytes;
+}
+template <class P>
+void invalidate_cache_of(P& p, std::span<const std::byte> bytes) noexcept {
+  if constexpr (platform_invalidates_cache<P>) p.invalidate_cache(bytes);
+  else (void)p, (void)bytes;
 }
 
 // Static facts a platform may state as members; each has a default.

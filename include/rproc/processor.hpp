@@ -243,6 +243,13 @@ class processor {
     if (auto started = platform_->start(image.boot_address()); !started)
       return fail(started.error());
     if (const auto current = writable_table()) resources_.start_virtio(*platform_, *current);
+    if constexpr (platform_rings_doorbell<Platform>) {
+      if (auto rung = platform_->ring_doorbell(); !rung) {
+        if (const auto current = writable_table()) resources_.stop_virtio(*current);
+        if constexpr (platform_can_stop<Platform>) (void)platform_->stop();
+        return fail(rung.error());
+      }
+    }
     state_ = state::running;
     return {};
   }
@@ -268,7 +275,7 @@ class processor {
     }
     if (auto stopped = platform_->stop(); !stopped) {
       on_live_ = was_live;
-      if (const auto current = writable_table()) resources_.resume_virtio(*current);
+      if (const auto current = writable_table()) resources_.resume_virtio(*platform_, *current);
       return stopped;
     }
     resources_.release(*platform_, writable_cache());
@@ -291,6 +298,7 @@ class processor {
       return location.error();
     }
     const std::span<std::byte> live = location->bytes;
+    invalidate_cache_of(*platform_, live);
     if (live.size() > cache_.size()) {
       unprepare();
       return error{errc::table_too_large, 0, std::nullopt, live.size()};
@@ -308,9 +316,12 @@ class processor {
     on_live_ = true;
     if constexpr (keeps_clean_copy) (void)clean_.take(live, order_);
 
+    // The table as found written back; after a DRIVER_OK (a doorbell that failed) status 0 first.
     const auto fail = [&](const error& e) -> result<void> {
-      resources_.release(*platform_, std::nullopt);
+      if (const auto found = cached_table()) resources_.reset_status(*platform_, live_, *found);
       copy_differing(cache_bytes(), live_);
+      clean_cache_of(*platform_, live_);
+      resources_.release(*platform_, std::nullopt);
       on_live_ = false;
       live_ = {};
       if constexpr (keeps_clean_copy) clean_.clear();
@@ -324,6 +335,8 @@ class processor {
     if constexpr (platform_has_attach_notification<Platform>)
       if (auto told = platform_->attach(); !told) return fail(told.error());
     resources_.start_virtio(*platform_, table);
+    if constexpr (platform_rings_doorbell<Platform>)
+      if (auto rung = platform_->ring_doorbell(); !rung) return fail(rung.error());
     state_ = state::attached;
     return {};
   }
@@ -334,6 +347,7 @@ class processor {
   {
     if (state_ != state::attached && state_ != state::crashed) return invalid_state();
     if (!on_live_ || !clean_.has_value()) return invalid_state();
+    invalidate_cache_of(*platform_, live_);
     const auto changed = clean_.first_remote_change(live_);
     if (changed && options.remote_change == on_remote_change::fail)
       return error{errc::table_changed_by_remote, *changed, std::nullopt,
@@ -342,20 +356,21 @@ class processor {
     // fails, so that every byte is as it was (the firmware's own writes too), and where the
     // host's writes land from now on.
     copy_differing(live_, cache_bytes());
-    // Virtio reset in the live table (Linux's order), only while it is laid out as at attach: a
-    // table the firmware changed may parse to other entries, or not at all, and the restore
-    // below writes every host field anyway.
-    if (!changed)
-      if (const auto live = writable_table()) resources_.stop_virtio(*live);
+    // Virtio reset first (SPEC section 3: status 0 visible before any restored byte), at the
+    // offsets of the table as the host found it: a table the firmware changed may parse to other
+    // entries, or not at all, and the restore writes those bytes back anyway.
+    const table_view found = clean_.view();
+    resources_.reset_status(*platform_, live_, found);
     on_live_ = false;
     const auto restored = clean_.restore(live_, options.remote_change);
+    clean_cache_of(*platform_, live_);
     if (!restored) {  // cannot happen after the check above
-      copy_differing(cache_bytes(), live_);
+      resources_.write_back(*platform_, live_, cache_bytes(), found);
       on_live_ = true;
       return restored.error();
     }
     if (auto told = platform_->detach(); !told) {
-      copy_differing(cache_bytes(), live_);
+      resources_.write_back(*platform_, live_, cache_bytes(), found);
       on_live_ = true;
       return told.error();
     }

@@ -180,7 +180,12 @@ class resource_set {
   }
 
   // The host's virtio side comes up: each vring's memory is zeroed and its da written, features
-  // negotiated, and the status moved through ACKNOWLEDGE, DRIVER, FEATURES_OK to DRIVER_OK.
+  // negotiated, and the status moved through ACKNOWLEDGE, DRIVER, FEATURES_OK to DRIVER_OK, as
+  // Linux's virtio core does. DRIVER_OK publishes (SPEC section 3): every other write, and the
+  // zeroed vrings, are cleaned from the host's caches (where the platform has them) and ordered
+  // before it by a release store, then the status is cleaned too. The steps before it are
+  // relaxed atomic stores like every field's, kept and seen in order; they mean nothing to the
+  // remote, and cost one byte store each.
   void start_virtio(Platform& platform, const mutable_table_view& table) noexcept {
     for (std::size_t i = 0; i < vring_count_; ++i) {
       const vring_record& r = vrings_[i];
@@ -202,22 +207,65 @@ class resource_set {
       v->set_gfeatures(record.gfeatures);
       status |= virtio::status_features_ok;
       v->set_status(status);
-      status |= virtio::status_driver_ok;
-      v->set_status(status);
-      record.status = status;
+      record.status = status | virtio::status_driver_ok;
     }
+    for (std::size_t i = 0; i < vring_count_; ++i) clean_cache_of(platform, vrings_[i].region.va);
+    const std::span<const std::byte> bytes = table.bytes().bytes();
+    clean_cache_of(platform, bytes);
+    for (std::size_t i = 0; i < vdev_count_; ++i)
+      store_status(table, vdevs_[i].entry, vdevs_[i].status, __ATOMIC_RELEASE);
+    clean_cache_of(platform, bytes);
   }
 
-  // Rewrites the virtio side's fields as start_virtio left them (after a failed teardown).
-  void resume_virtio(const mutable_table_view& table) const noexcept {
+  // Virtio reset where the live table may be read by the remote: status 0 in every vdev first,
+  // at the offsets `layout` has (the table as the host found it), made visible (cleaned, and
+  // ordered by a release fence before any later store), so that nothing written after it can be
+  // taken for the host's while DRIVER_OK still shows.
+  void reset_status(Platform& platform, std::span<std::byte> live, const table_view& layout) noexcept {
+    for (std::size_t i = 0; i < vdev_count_; ++i) {
+      const std::size_t at = layout.offset(vdevs_[i].entry) + layout::vdev::status;
+      if (at < live.size()) detail::store_byte(live.data() + at, std::byte{0});
+    }
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    clean_cache_of(platform, live);
+  }
+
+  // A teardown that failed after reset_status: `copy` (the table as the host had it) back over
+  // `live` in the order of an attach, every byte but the statuses first, then the statuses with
+  // release order. `copy` is the host's own: its statuses are held aside meanwhile.
+  void write_back(Platform& platform, std::span<std::byte> live, std::span<std::byte> copy,
+                  const table_view& layout) const noexcept {
+    std::array<std::byte, max_vdevs> status{};
+    const auto status_at = [&](std::size_t i) {
+      return layout.offset(vdevs_[i].entry) + layout::vdev::status;
+    };
+    for (std::size_t i = 0; i < vdev_count_; ++i)
+      if (status_at(i) < copy.size() && status_at(i) < live.size())
+        std::swap(status[i], copy[status_at(i)]);
+    (void)detail::copy_differing(copy, live);
+    clean_cache_of(platform, live);
+    for (std::size_t i = 0; i < vdev_count_; ++i) {
+      if (status_at(i) >= copy.size() || status_at(i) >= live.size()) continue;
+      copy[status_at(i)] = status[i];
+      __atomic_store_n(reinterpret_cast<unsigned char*>(live.data() + status_at(i)),
+                       std::to_integer<unsigned char>(status[i]), __ATOMIC_RELEASE);
+    }
+    clean_cache_of(platform, live);
+  }
+
+  // Rewrites the virtio side's fields as start_virtio left them (after a failed teardown), in the
+  // same order: DRIVER_OK last, with release order.
+  void resume_virtio(Platform& platform, const mutable_table_view& table) const noexcept {
     for (std::size_t i = 0; i < vring_count_; ++i)
       if (const auto v = table[vrings_[i].entry].template as<mutable_vdev_entry>())
         v->vring(vrings_[i].index).set_da(vrings_[i].region.da);
     for (std::size_t i = 0; i < vdev_count_; ++i)
-      if (const auto v = table[vdevs_[i].entry].template as<mutable_vdev_entry>()) {
+      if (const auto v = table[vdevs_[i].entry].template as<mutable_vdev_entry>())
         v->set_gfeatures(vdevs_[i].gfeatures);
-        v->set_status(vdevs_[i].status);
-      }
+    clean_cache_of(platform, table.bytes().bytes());
+    for (std::size_t i = 0; i < vdev_count_; ++i)
+      store_status(table, vdevs_[i].entry, vdevs_[i].status, __ATOMIC_RELEASE);
+    clean_cache_of(platform, table.bytes().bytes());
   }
 
   // Virtio reset: status 0 in every vdev.
@@ -253,6 +301,14 @@ class resource_set {
   }
 
  private:
+  static void store_status(const mutable_table_view& table, std::uint32_t entry,
+                           std::uint8_t status, int order) noexcept {
+    const auto bytes = table.bytes().bytes();
+    const std::size_t at = table.offset(entry) + layout::vdev::status;
+    if (at < bytes.size())
+      __atomic_store_n(reinterpret_cast<unsigned char*>(bytes.data() + at), status, order);
+  }
+
   constexpr std::size_t used_slots() const noexcept {
     return carveout_count_ + vring_count_ + trace_count_ + devmem_count_;
   }

@@ -191,7 +191,8 @@ class mapped_platform {
     return mutable_located_table{live, table_.order, table_.da, std::nullopt};
   }
 
-  result<void> attach() noexcept { return notify({notification_kind::attach, 0}, false); }
+  // After DRIVER_OK is visible: the firmware may wait for the message rather than poll.
+  result<void> ring_doorbell() noexcept { return notify({notification_kind::attach, 0}, false); }
   result<void> detach() noexcept { return notify({notification_kind::detach, 0}, true); }
   result<void> kick(std::uint32_t notifyid) noexcept {
     return notify({notification_kind::kick, notifyid}, false);
