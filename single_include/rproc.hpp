@@ -97,11 +97,21 @@ RPROC_ALWAYS_INLINE constexpr Unsigned load(const Byte* p, endian order) noexcep
   return v;
 }
 
+// One byte written as a relaxed atomic store (outside constant evaluation): a table the host
+// writes may be live, read by another processor meanwhile, so no store may be dropped as dead,
+// merged with the next or moved across a fence, and none is a data race (ThreadSanitizer); on
+// x86 and Arm it is the plain byte store.
+RPROC_ALWAYS_INLINE constexpr void store_byte(std::byte* p, std::byte v) noexcept {
+  if (std::is_constant_evaluated()) *p = v;
+  else __atomic_store_n(reinterpret_cast<unsigned char*>(p), static_cast<unsigned char>(v),
+                        __ATOMIC_RELAXED);
+}
+
 template <class Unsigned>
 RPROC_ALWAYS_INLINE constexpr void store(std::byte* p, Unsigned v, endian order) noexcept {
   for (std::size_t i = 0; i < sizeof(Unsigned); ++i) {
     const std::size_t at = order == endian::little ? i : sizeof(Unsigned) - 1 - i;
-    p[at] = static_cast<std::byte>(v & 0xFFu);
+    store_byte(p + at, static_cast<std::byte>(v & 0xFFu));
     if constexpr (sizeof(Unsigned) > 1) v = static_cast<Unsigned>(v >> 8);
   }
 }
@@ -145,14 +155,15 @@ constexpr std::size_t first_equal(std::span<const std::byte> a, std::span<const 
   return from;
 }
 
-// Writes `from` over `to` (at least as long) only where they differ, a run at a time (a live
-// table is device memory: bytes already right are not written); returns the bytes written.
+// Writes `from` over `to` (at least as long) only where they differ, byte by byte as store_byte
+// does (a live table is device memory another processor reads: bytes already right are not
+// written); returns the bytes written.
 constexpr std::size_t copy_differing(std::span<const std::byte> from,
                                      std::span<std::byte> to) noexcept {
   std::size_t written = 0;
   for (std::size_t i = first_difference(from, to, 0); i < from.size();) {
     const std::size_t end = first_equal(from, to, i);
-    copy_into(to.subspan(i, end - i), from.subspan(i, end - i));
+    for (std::size_t k = i; k < end; ++k) store_byte(to.data() + k, from[k]);
     written += end - i;
     i = first_difference(from, to, end);
   }
@@ -3089,6 +3100,25 @@ template <class P>
 concept platform_negotiates_features = requires(P& p, std::uint32_t id, std::uint32_t offered) {
   { p.negotiate_features(id, offered) } -> std::same_as<std::uint32_t>;
 };
+// DRIVER_OK is visible in the live table (attach, start): tell the remote, a doorbell (a mailbox
+// message, an interrupt). A failure at attach takes the attach back (status 0 first).
+template <class P>
+concept platform_rings_doorbell = requires(P& p) {
+  { p.ring_doorbell() } -> std::same_as<result<void>>;
+};
+// Memory the remote reads without the host's caches (no coherent interconnect): clean_cache
+// writes the host's cached lines of `bytes` out to memory, invalidate_cache drops them before the
+// host reads what the remote may have written. Called around every publication: the table and
+// the vrings' memory cleaned before DRIVER_OK is stored, the status cleaned after; the table
+// invalidated before it is read at attach and detach.
+template <class P>
+concept platform_cleans_cache = requires(P& p, std::span<const std::byte> bytes) {
+  { p.clean_cache(bytes) } noexcept -> std::same_as<void>;
+};
+template <class P>
+concept platform_invalidates_cache = requires(P& p, std::span<const std::byte> bytes) {
+  { p.invalidate_cache(bytes) } noexcept -> std::same_as<void>;
+};
 // Whether the core runs firmware that someone else started (the remote begins detached).
 template <class P>
 concept platform_reports_running = requires(const P& p) {
@@ -3120,6 +3150,12 @@ template <class P>
 concept declares_handle_vendor = requires { &P::handle_vendor; };
 template <class P>
 concept declares_negotiate_features = requires { &P::negotiate_features; };
+template <class P>
+concept declares_ring_doorbell = requires { &P::ring_doorbell; };
+template <class P>
+concept declares_clean_cache = requires { &P::clean_cache; };
+template <class P>
+concept declares_invalidate_cache = requires { &P::invalidate_cache; };
 template <class P>
 concept declares_is_running = requires { &P::is_running; } || requires(P& p) { p.is_running(); };
 }  // namespace detail
@@ -3172,10 +3208,31 @@ consteval bool check_platform() {
   static_assert(!detail::declares_negotiate_features<P> || platform_negotiates_features<P>,
                 "rproc platform: negotiate_features must be std::uint32_t negotiate_features("
                 "std::uint32_t id, std::uint32_t offered); as declared it is ignored");
+  static_assert(!detail::declares_ring_doorbell<P> || platform_rings_doorbell<P>,
+                "rproc platform: ring_doorbell must be rproc::result<void> ring_doorbell(); as "
+                "declared it is ignored and the remote is not told of DRIVER_OK");
+  static_assert(!detail::declares_clean_cache<P> || platform_cleans_cache<P>,
+                "rproc platform: clean_cache must be void clean_cache(std::span<const std::byte>) "
+                "noexcept; as declared it is ignored and the remote may read stale memory");
+  static_assert(!detail::declares_invalidate_cache<P> || platform_invalidates_cache<P>,
+                "rproc platform: invalidate_cache must be void invalidate_cache(std::span<const "
+                "std::byte>) noexcept; as declared it is ignored");
   static_assert(!detail::declares_is_running<P> || platform_reports_running<P>,
                 "rproc platform: is_running must be bool is_running() const; as declared it is "
                 "ignored and the remote starts offline");
   return true;
+}
+
+// The cache hooks, where the platform has them.
+template <class P>
+void clean_cache_of(P& p, std::span<const std::byte> bytes) noexcept {
+  if constexpr (platform_cleans_cache<P>) p.clean_cache(bytes);
+  else (void)p, (void)bytes;
+}
+template <class P>
+void invalidate_cache_of(P& p, std::span<const std::byte> bytes) noexcept {
+  if constexpr (platform_invalidates_cache<P>) p.invalidate_cache(bytes);
+  else (void)p, (void)bytes;
 }
 
 // Static facts a platform may state as members; each has a default.
@@ -3395,7 +3452,12 @@ class resource_set {
   }
 
   // The host's virtio side comes up: each vring's memory is zeroed and its da written, features
-  // negotiated, and the status moved through ACKNOWLEDGE, DRIVER, FEATURES_OK to DRIVER_OK.
+  // negotiated, and the status moved through ACKNOWLEDGE, DRIVER, FEATURES_OK to DRIVER_OK, as
+  // Linux's virtio core does. DRIVER_OK publishes (SPEC section 3): every other write, and the
+  // zeroed vrings, are cleaned from the host's caches (where the platform has them) and ordered
+  // before it by a release store, then the status is cleaned too. The steps before it are
+  // relaxed atomic stores like every field's, kept and seen in order; they mean nothing to the
+  // remote, and cost one byte store each.
   void start_virtio(Platform& platform, const mutable_table_view& table) noexcept {
     for (std::size_t i = 0; i < vring_count_; ++i) {
       const vring_record& r = vrings_[i];
@@ -3417,22 +3479,65 @@ class resource_set {
       v->set_gfeatures(record.gfeatures);
       status |= virtio::status_features_ok;
       v->set_status(status);
-      status |= virtio::status_driver_ok;
-      v->set_status(status);
-      record.status = status;
+      record.status = status | virtio::status_driver_ok;
     }
+    for (std::size_t i = 0; i < vring_count_; ++i) clean_cache_of(platform, vrings_[i].region.va);
+    const std::span<const std::byte> bytes = table.bytes().bytes();
+    clean_cache_of(platform, bytes);
+    for (std::size_t i = 0; i < vdev_count_; ++i)
+      store_status(table, vdevs_[i].entry, vdevs_[i].status, __ATOMIC_RELEASE);
+    clean_cache_of(platform, bytes);
   }
 
-  // Rewrites the virtio side's fields as start_virtio left them (after a failed teardown).
-  void resume_virtio(const mutable_table_view& table) const noexcept {
+  // Virtio reset where the live table may be read by the remote: status 0 in every vdev first,
+  // at the offsets `layout` has (the table as the host found it), made visible (cleaned, and
+  // ordered by a release fence before any later store), so that nothing written after it can be
+  // taken for the host's while DRIVER_OK still shows.
+  void reset_status(Platform& platform, std::span<std::byte> live, const table_view& layout) noexcept {
+    for (std::size_t i = 0; i < vdev_count_; ++i) {
+      const std::size_t at = layout.offset(vdevs_[i].entry) + layout::vdev::status.offset;
+      if (at < live.size()) detail::store_byte(live.data() + at, std::byte{0});
+    }
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    clean_cache_of(platform, live);
+  }
+
+  // A teardown that failed after reset_status: `copy` (the table as the host had it) back over
+  // `live` in the order of an attach, every byte but the statuses first, then the statuses with
+  // release order. `copy` is the host's own: its statuses are held aside meanwhile.
+  void write_back(Platform& platform, std::span<std::byte> live, std::span<std::byte> copy,
+                  const table_view& layout) const noexcept {
+    std::array<std::byte, max_vdevs> status{};
+    const auto status_at = [&](std::size_t i) {
+      return layout.offset(vdevs_[i].entry) + layout::vdev::status.offset;
+    };
+    for (std::size_t i = 0; i < vdev_count_; ++i)
+      if (status_at(i) < copy.size() && status_at(i) < live.size())
+        std::swap(status[i], copy[status_at(i)]);
+    (void)detail::copy_differing(copy, live);
+    clean_cache_of(platform, live);
+    for (std::size_t i = 0; i < vdev_count_; ++i) {
+      if (status_at(i) >= copy.size() || status_at(i) >= live.size()) continue;
+      copy[status_at(i)] = status[i];
+      __atomic_store_n(reinterpret_cast<unsigned char*>(live.data() + status_at(i)),
+                       std::to_integer<unsigned char>(status[i]), __ATOMIC_RELEASE);
+    }
+    clean_cache_of(platform, live);
+  }
+
+  // Rewrites the virtio side's fields as start_virtio left them (after a failed teardown), in the
+  // same order: DRIVER_OK last, with release order.
+  void resume_virtio(Platform& platform, const mutable_table_view& table) const noexcept {
     for (std::size_t i = 0; i < vring_count_; ++i)
       if (const auto v = table[vrings_[i].entry].template as<mutable_vdev_entry>())
         v->vring(vrings_[i].index).set_da(vrings_[i].region.da);
     for (std::size_t i = 0; i < vdev_count_; ++i)
-      if (const auto v = table[vdevs_[i].entry].template as<mutable_vdev_entry>()) {
+      if (const auto v = table[vdevs_[i].entry].template as<mutable_vdev_entry>())
         v->set_gfeatures(vdevs_[i].gfeatures);
-        v->set_status(vdevs_[i].status);
-      }
+    clean_cache_of(platform, table.bytes().bytes());
+    for (std::size_t i = 0; i < vdev_count_; ++i)
+      store_status(table, vdevs_[i].entry, vdevs_[i].status, __ATOMIC_RELEASE);
+    clean_cache_of(platform, table.bytes().bytes());
   }
 
   // Virtio reset: status 0 in every vdev.
@@ -3468,6 +3573,14 @@ class resource_set {
   }
 
  private:
+  static void store_status(const mutable_table_view& table, std::uint32_t entry,
+                           std::uint8_t status, int order) noexcept {
+    const auto bytes = table.bytes().bytes();
+    const std::size_t at = table.offset(entry) + layout::vdev::status.offset;
+    if (at < bytes.size())
+      __atomic_store_n(reinterpret_cast<unsigned char*>(bytes.data() + at), status, order);
+  }
+
   constexpr std::size_t used_slots() const noexcept {
     return carveout_count_ + vring_count_ + trace_count_ + devmem_count_;
   }
@@ -4000,6 +4113,13 @@ class processor {
     if (auto started = platform_->start(image.boot_address()); !started)
       return fail(started.error());
     if (const auto current = writable_table()) resources_.start_virtio(*platform_, *current);
+    if constexpr (platform_rings_doorbell<Platform>) {
+      if (auto rung = platform_->ring_doorbell(); !rung) {
+        if (const auto current = writable_table()) resources_.stop_virtio(*current);
+        if constexpr (platform_can_stop<Platform>) (void)platform_->stop();
+        return fail(rung.error());
+      }
+    }
     state_ = state::running;
     return {};
   }
@@ -4025,7 +4145,7 @@ class processor {
     }
     if (auto stopped = platform_->stop(); !stopped) {
       on_live_ = was_live;
-      if (const auto current = writable_table()) resources_.resume_virtio(*current);
+      if (const auto current = writable_table()) resources_.resume_virtio(*platform_, *current);
       return stopped;
     }
     resources_.release(*platform_, writable_cache());
@@ -4048,6 +4168,7 @@ class processor {
       return location.error();
     }
     const std::span<std::byte> live = location->bytes;
+    invalidate_cache_of(*platform_, live);
     if (live.size() > cache_.size()) {
       unprepare();
       return error{errc::table_too_large, 0, std::nullopt, live.size()};
@@ -4065,9 +4186,12 @@ class processor {
     on_live_ = true;
     if constexpr (keeps_clean_copy) (void)clean_.take(live, order_);
 
+    // The table as found written back; after a DRIVER_OK (a doorbell that failed) status 0 first.
     const auto fail = [&](const error& e) -> result<void> {
-      resources_.release(*platform_, std::nullopt);
+      if (const auto found = cached_table()) resources_.reset_status(*platform_, live_, *found);
       copy_differing(cache_bytes(), live_);
+      clean_cache_of(*platform_, live_);
+      resources_.release(*platform_, std::nullopt);
       on_live_ = false;
       live_ = {};
       if constexpr (keeps_clean_copy) clean_.clear();
@@ -4081,6 +4205,8 @@ class processor {
     if constexpr (platform_has_attach_notification<Platform>)
       if (auto told = platform_->attach(); !told) return fail(told.error());
     resources_.start_virtio(*platform_, table);
+    if constexpr (platform_rings_doorbell<Platform>)
+      if (auto rung = platform_->ring_doorbell(); !rung) return fail(rung.error());
     state_ = state::attached;
     return {};
   }
@@ -4091,6 +4217,7 @@ class processor {
   {
     if (state_ != state::attached && state_ != state::crashed) return invalid_state();
     if (!on_live_ || !clean_.has_value()) return invalid_state();
+    invalidate_cache_of(*platform_, live_);
     const auto changed = clean_.first_remote_change(live_);
     if (changed && options.remote_change == on_remote_change::fail)
       return error{errc::table_changed_by_remote, *changed, std::nullopt,
@@ -4099,20 +4226,21 @@ class processor {
     // fails, so that every byte is as it was (the firmware's own writes too), and where the
     // host's writes land from now on.
     copy_differing(live_, cache_bytes());
-    // Virtio reset in the live table (Linux's order), only while it is laid out as at attach: a
-    // table the firmware changed may parse to other entries, or not at all, and the restore
-    // below writes every host field anyway.
-    if (!changed)
-      if (const auto live = writable_table()) resources_.stop_virtio(*live);
+    // Virtio reset first (SPEC section 3: status 0 visible before any restored byte), at the
+    // offsets of the table as the host found it: a table the firmware changed may parse to other
+    // entries, or not at all, and the restore writes those bytes back anyway.
+    const table_view found = clean_.view();
+    resources_.reset_status(*platform_, live_, found);
     on_live_ = false;
     const auto restored = clean_.restore(live_, options.remote_change);
+    clean_cache_of(*platform_, live_);
     if (!restored) {  // cannot happen after the check above
-      copy_differing(cache_bytes(), live_);
+      resources_.write_back(*platform_, live_, cache_bytes(), found);
       on_live_ = true;
       return restored.error();
     }
     if (auto told = platform_->detach(); !told) {
-      copy_differing(cache_bytes(), live_);
+      resources_.write_back(*platform_, live_, cache_bytes(), found);
       on_live_ = true;
       return told.error();
     }
@@ -4650,9 +4778,11 @@ namespace rproc::firmware {
 //
 // The host is another processor: nothing in this program writes the table, so a plain read could
 // be hoisted out of a polling loop (or folded into the table's constinit initial bytes) and the
-// firmware would never see DRIVER_OK. Each read() therefore copies every byte through a volatile
-// load, which the compiler must perform, in order, every time; then parse_table and the entry
-// views read the copy like any other table.
+// firmware would never see DRIVER_OK. Each read() therefore copies every byte through a relaxed
+// atomic load of volatile memory, which the compiler must perform, in order, every time (on a
+// Cortex-M, the plain ldrb a volatile load is), and which is no data race when both sides run as
+// threads of one program (ThreadSanitizer); then parse_table and the entry views read the copy
+// like any other table.
 //
 // Size and Order are the table's size and byte order, the firmware's own: known at compile time,
 // so that only the validator of that order is linked in, and the copy (Size bytes of RAM) is a
@@ -4684,7 +4814,9 @@ class shared_table {
   // Copies the live table now and validates the copy; the view lives until the next read().
   result<table_view> read() noexcept {
     const std::span<std::byte, Size> copy = copy_bytes();
-    for (std::size_t i = 0; i < copy.size(); ++i) copy[i] = live_[i];
+    const auto* live = reinterpret_cast<const volatile unsigned char*>(live_);
+    for (std::size_t i = 0; i < copy.size(); ++i)
+      copy[i] = static_cast<std::byte>(__atomic_load_n(live + i, __ATOMIC_RELAXED));
     // The host writes the vrings before it sets DRIVER_OK: this keeps the loads of the next
     // read() after those of this one, also on a core that reorders loads (a dmb on Arm).
     __atomic_thread_fence(__ATOMIC_ACQUIRE);  // not <atomic>: costly for every includer
@@ -4843,7 +4975,15 @@ class vdev_link {
       const auto again = look();
       if (!again.vdev) return again.event;
       if (!driver_ready(again.vdev->status()) || pristine()) return link_event::none;
-      assignment_ = read_assignment(*again.vdev);
+      const host_assignment assigned = read_assignment(*again.vdev);
+      // And the status once more, after the vrings: a host detaching meanwhile resets it before
+      // it restores a byte, so vrings read as restored cannot come with DRIVER_OK still seen.
+      const auto confirmed = look();
+      if (!confirmed.vdev) return confirmed.event;
+      if (!driver_ready(confirmed.vdev->status()) ||
+          !same_vrings(read_assignment(*confirmed.vdev), assigned))
+        return link_event::none;
+      assignment_ = assigned;
       attached_ = true;
       return link_event::attached;
     }

@@ -132,7 +132,7 @@ struct board {
     REQUIRE(platform->boot_loader_start(test::zephyr_table.bytes, table_da));
     const auto table = rproc::parse_table(std::span(page.get(), test::zephyr_table.size()));
     for (const auto entry : *table)
-      if (entry.as<rproc::vdev_entry>()) status_at = entry.offset() + rproc::layout::vdev::status;
+      if (entry.as<rproc::vdev_entry>()) status_at = entry.offset() + rproc::layout::vdev::status.offset;
     REQUIRE(status_at != 0);
     platform->status = page.get() + status_at;
   }
@@ -177,7 +177,7 @@ TEST_CASE("live table write order: a detach that restores a table the firmware c
   // The firmware renames its trace buffer while attached: bytes the host never writes.
   const auto trace = rproc::parse_table(std::span(b.page.get(), test::zephyr_table.size()))
                          ->operator[](2);
-  b.page.get()[trace.offset() + rproc::layout::trace::name] = std::byte{'z'};
+  b.page.get()[trace.offset() + rproc::layout::trace::name.offset] = std::byte{'z'};
 
   store_recorder detach_stores(b.page.get());
   auto detaching = std::move(attached).detach({rproc::on_remote_change::restore_anyway});

@@ -223,7 +223,7 @@ class resource_set {
   // taken for the host's while DRIVER_OK still shows.
   void reset_status(Platform& platform, std::span<std::byte> live, const table_view& layout) noexcept {
     for (std::size_t i = 0; i < vdev_count_; ++i) {
-      const std::size_t at = layout.offset(vdevs_[i].entry) + layout::vdev::status;
+      const std::size_t at = layout.offset(vdevs_[i].entry) + layout::vdev::status.offset;
       if (at < live.size()) detail::store_byte(live.data() + at, std::byte{0});
     }
     __atomic_thread_fence(__ATOMIC_RELEASE);
@@ -237,7 +237,7 @@ class resource_set {
                   const table_view& layout) const noexcept {
     std::array<std::byte, max_vdevs> status{};
     const auto status_at = [&](std::size_t i) {
-      return layout.offset(vdevs_[i].entry) + layout::vdev::status;
+      return layout.offset(vdevs_[i].entry) + layout::vdev::status.offset;
     };
     for (std::size_t i = 0; i < vdev_count_; ++i)
       if (status_at(i) < copy.size() && status_at(i) < live.size())
@@ -304,7 +304,7 @@ class resource_set {
   static void store_status(const mutable_table_view& table, std::uint32_t entry,
                            std::uint8_t status, int order) noexcept {
     const auto bytes = table.bytes().bytes();
-    const std::size_t at = table.offset(entry) + layout::vdev::status;
+    const std::size_t at = table.offset(entry) + layout::vdev::status.offset;
     if (at < bytes.size())
       __atomic_store_n(reinterpret_cast<unsigned char*>(bytes.data() + at), status, order);
   }
