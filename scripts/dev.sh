@@ -15,7 +15,8 @@ remote_packages=("${demo_packages[@]}" gcc-arm-none-eabi libstdc++-arm-none-eabi
   qemu-system-arm)
 test_packages=("${demo_packages[@]}" clang-19 libclang-rt-19-dev libfuzzer-19-dev clang-tidy-19
   catch2 libfmt-dev librange-v3-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev binutils
-  gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm git make pkgconf meson)
+  gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm git make pkgconf meson
+  librsvg2-bin)
 
 install_missing() {
   local missing=()

@@ -104,3 +104,29 @@ TEST_CASE("no map of a file that is neither an image nor a table", "[cli][map]")
   const auto j = json::parse(test::run_inspect({"--json", "--map", file}).out);
   CHECK(j["memory_map"].is_null());
 }
+
+TEST_CASE("the picture (--map-svg) of a raw table, and when it cannot be drawn", "[cli][map]") {
+  const test::temp_dir dir;
+  const auto table = dir.write("table.bin", colliding_table.bytes).string();
+  const auto svg = dir.path() / "map.svg";
+  const auto drawn = test::run_inspect({"--map-svg", svg.string(), table});
+  CHECK(drawn.status == 0);
+  CHECK(drawn.out.find("Memory map") == std::string::npos);  // the picture only, not the text
+  const std::string picture = test::slurp(svg);
+  CHECK(picture.rfind("<svg ", 0) == 0);
+  CHECK(picture.find(">table.bin<") != std::string::npos);
+  CHECK(picture.find(">regions_overlap<") != std::string::npos);
+  CHECK(picture.find("the host chooses where") != std::string::npos);  // the vring it places
+
+  const auto nothing = dir.path() / "nothing.svg";
+  const auto junk = dir.write("short.bin", std::vector<std::byte>(3)).string();
+  const auto no_map = test::run_inspect({"--map-svg", nothing.string(), junk});
+  CHECK(no_map.status == 2);
+  CHECK(no_map.err.find("no memory map to draw") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(nothing));
+
+  const auto unwritable =
+      test::run_inspect({"--map-svg", (dir.path() / "no/such/dir.svg").string(), table});
+  CHECK(unwritable.status == 2);
+  CHECK(unwritable.err.find("cannot write") != std::string::npos);
+}

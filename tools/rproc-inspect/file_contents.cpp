@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -64,6 +65,15 @@ file_contents::~file_contents() {
 std::span<const std::byte> file_contents::bytes() const noexcept {
   if (mapping_) return {static_cast<const std::byte*>(mapping_), mapped_size_};
   return read_;
+}
+
+void write_file(const std::string& path, std::string_view text) {
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  if (!file) throw io_error("cannot write '" + path + "': " + std::strerror(errno));
+  const bool written = std::fwrite(text.data(), 1, text.size(), file) == text.size();
+  const int code = errno;
+  if (std::fclose(file) != 0 || !written)
+    throw io_error("cannot write '" + path + "': " + std::strerror(written ? errno : code));
 }
 
 }  // namespace inspect

@@ -6,6 +6,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace inspect {
@@ -35,5 +36,8 @@ class file_contents {
   std::size_t mapped_size_ = 0;
   std::vector<std::byte> read_;
 };
+
+// Writes `text` into the file at `path`, created or emptied first. Throws io_error.
+void write_file(const std::string& path, std::string_view text);
 
 }  // namespace inspect

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -21,6 +22,7 @@ struct command_line {
   bool json = false;
   unsigned cycles = 0;
   bool map = false;
+  std::string map_svg;  // where to draw the map, when asked
   inspect::options inspect;
 };
 
@@ -41,6 +43,9 @@ void define_options(CLI::App& app, command_line& cl) {
                "Print the memory map: segments, the table section, carveouts, devmem, traces and "
                "vrings by device address, with the findings (with --cycles, the addresses the "
                "host assigned in cycle 1)");
+  app.add_option("--map-svg", cl.map_svg,
+                 "Draw the memory map as an SVG picture into SVG (created or replaced)")
+      ->type_name("SVG");
   app.add_option("FILE", cl.path, "Firmware image (ELF) or raw resource table")->required();
   app.set_version_flag("--version", "rproc-inspect " RPROC_VERSION);
   app.footer(
@@ -65,7 +70,8 @@ int inspect_file(const command_line& cl) {
     if (!run->all_clean()) status = inspect::exit_status::malformed;
   }
   std::optional<inspect::memory_map_report> map;
-  if (cl.map) map = inspect::memory_map_of(found, assigned_table(found, run));
+  if (cl.map || !cl.map_svg.empty())
+    map = inspect::memory_map_of(found, assigned_table(found, run));
   if (cl.json) {
     auto report = inspect::json_report(found, cl.path);
     if (cl.cycles > 0)
@@ -77,6 +83,13 @@ int inspect_file(const command_line& cl) {
     fmt::print("{}", inspect::text_report(found, cl.path, file.bytes().size()));
     if (run) fmt::print("{}", inspect::cycles_text(*run, found.located->file_offset.value_or(0)));
     if (cl.map && map) fmt::print("{}", inspect::map_text(*map));
+  }
+  if (!cl.map_svg.empty()) {
+    if (!map)
+      throw inspect::io_error("no memory map to draw into '" + cl.map_svg +
+                              "': not a readable image or table");
+    inspect::write_file(cl.map_svg,
+                       inspect::map_svg(*map, std::filesystem::path(cl.path).filename().string()));
   }
   return status;
 }

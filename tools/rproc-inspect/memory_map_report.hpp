@@ -57,5 +57,7 @@ std::string human_size(std::uint64_t bytes);
 
 std::string map_text(const memory_map_report& map);
 nlohmann::ordered_json map_json(const memory_map_report& map);
+// The map as an SVG picture, titled `title` (the file's name).
+std::string map_svg(const memory_map_report& map, std::string_view title);
 
 }  // namespace inspect
