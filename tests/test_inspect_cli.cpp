@@ -1,6 +1,7 @@
 // rproc-inspect as a user runs it, on files made here and on the table fixtures of tests/data:
 // SPEC section 5's JSON and exit statuses, the options, and every way a file can fail to be one.
 #include <rproc/builder.hpp>
+#include <rproc/crash.hpp>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -121,6 +122,31 @@ TEST_CASE("a big-endian raw table, read with --raw --big-endian", "[cli]") {
   const auto text = test::run_inspect({"--raw", "--big-endian", path});
   CHECK(text.status == 0);
   CHECK(text.out.find("raw resource table, big-endian, 128 bytes") != std::string::npos);
+}
+
+TEST_CASE("AMD's crash report entry (type 128) is decoded, other vendor types are not",
+          "[cli][crash]") {
+  namespace rsc = rproc::rsc;
+  constexpr auto table = rproc::make_table(
+      rsc::trace{.da = 0x20000, .len = 0x400, .name = "log"},
+      rsc::raw{rproc::amd_crash_report_type, std::array<std::uint8_t, 8>{1, 0, 0, 0, 1, 0, 0, 0}},
+      rsc::raw{130, std::array<std::uint8_t, 8>{1, 0, 0, 0, 1, 0, 0, 0}});
+  const test::temp_dir dir;
+  const auto path = dir.write("crashed.rsc", table.bytes).string();
+  const auto j = inspect_json({path}, 0);
+  const auto& e = j["resource_table"]["entries"];
+  CHECK(e[1]["type_id"] == 128);
+  CHECK(e[1]["crash_report"] ==
+        json{{"crash_state", 1}, {"crash_reason", 1}, {"reason", "watchdog"}});
+  CHECK_FALSE(e[2].contains("crash_report"));
+  const auto text = test::run_inspect({path});
+  INFO(text.out);
+  CHECK(text.status == 0);
+  CHECK(text.out.find("  [1] vendor (type 128) at offset 0x4c, for the platform\n"
+                      "      crash_state    1 (crashed, as AMD's crash report)\n"
+                      "      crash_reason   1 (watchdog)\n"
+                      "  [2] vendor (type 130) at offset 0x58, for the platform") !=
+        std::string::npos);
 }
 
 TEST_CASE("ELF images of both classes and byte orders", "[cli]") {

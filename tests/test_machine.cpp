@@ -64,10 +64,11 @@ TEST_CASE("a crash, then recovery by stop and start from the image", "[machine]"
   board->set_firmware_table(image.table_da, image.table_bytes.size(), rproc::endian::little);
   rproc::machine<board_t> m(*board);
   m.set_firmware(image);
-  m.report_crash();  // offline stays offline
+  m.set_recovery(rproc::recovery_mode::disabled);
+  CHECK(m.report_crash().error().code == rproc::errc::invalid_state);  // offline stays offline
   CHECK(m.current_state() == rproc::state::offline);
   REQUIRE(m.start());
-  m.report_crash();
+  REQUIRE(m.report_crash());
   CHECK(m.current_state() == rproc::state::crashed);
   CHECK(m.start().error().code == rproc::errc::busy);
   CHECK(m.stop().error().code == rproc::errc::invalid_state);
@@ -85,8 +86,9 @@ TEST_CASE("a crash while attached, recovered by detach and attach where declared
   auto board = std::make_unique<recovering_board>();
   REQUIRE(board->boot_loader_start(test::zephyr_table, test::table_da));
   rproc::machine<recovering_board> m(*board);
+  m.set_recovery(rproc::recovery_mode::disabled);
   REQUIRE(m.start());
-  m.report_crash();
+  REQUIRE(m.report_crash());
   REQUIRE(m.recover());
   CHECK(m.current_state() == rproc::state::attached);
   CHECK(board->stats().detaches == 1);
@@ -102,8 +104,7 @@ TEST_CASE("a crash while attached without attach-on-recovery reloads the image",
   rproc::machine<board_t> m(*board);
   m.set_firmware(image);
   REQUIRE(m.start());
-  m.report_crash();
-  REQUIRE(m.recover());
+  REQUIRE(m.report_crash());  // recovery enabled: recovered at once
   CHECK(m.current_state() == rproc::state::running);
   CHECK(board->stats().stops == 1);
   CHECK(board->stats().starts == 1);

@@ -198,7 +198,9 @@ TEST_CASE("README: the runtime machine", "[readme]") {
   if (auto r = remote.command("start"); !r) fmt::print("{}\n", r.error());   // attaches
   CHECK(remote.current_state() == rproc::state::attached);                  // Linux's 5
   CHECK(remote.command("start").error().code == rproc::errc::busy);
-  remote.report_crash();                                                     // state 3
+  remote.set_recovery(rproc::recovery_mode::disabled);        // Linux's default: enabled
+  CHECK(remote.report_crash(rproc::crash_reason::watchdog).has_value());     // state 3
+  CHECK(remote.processor().last_crash()->reason == rproc::crash_reason::watchdog);
   CHECK(remote.recover().has_value());
   CHECK(remote.current_state() == rproc::state::attached);
   // [/readme:machine]

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "crash.hpp"
 #include "elf.hpp"
 #include "entries.hpp"
 #include "error.hpp"
@@ -234,9 +235,16 @@ Out put_entry(Out out, const basic_vdev_entry<Byte>& v, std::string_view indent)
   return out;
 }
 
+// Type 128 is also shown as AMD's crash report (crash.hpp), which it is on AMD's platforms.
 template <class Out, class Byte>
-Out put_entry(Out out, const basic_vendor_entry<Byte>& v, std::string_view) {
-  return fmt::format_to(put_heading(out, v, entry_kind::vendor), ", for the platform");
+Out put_entry(Out out, const basic_vendor_entry<Byte>& v, std::string_view indent) {
+  out = fmt::format_to(put_heading(out, v, entry_kind::vendor), ", for the platform");
+  const auto report = v.type_id() == amd_crash_report_type ? read_crash_report(v) : std::nullopt;
+  if (!report) return out;
+  out = fmt::format_to(put_label(out, indent, "crash_state"), "{} ({}, as AMD's crash report)",
+                       report->crash_state, report->crashed() ? "crashed" : "not crashed");
+  return fmt::format_to(put_label(out, indent, "crash_reason"), "{} ({})", report->reason_word,
+                        to_string(report->reason()));
 }
 
 template <class Out, class Byte>

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string_view>
 
+#include "crash.hpp"
 #include "error.hpp"
 #include "image.hpp"
 #include "platform.hpp"
@@ -70,14 +71,37 @@ class machine {
     return error{errc::unknown_command, 0, std::nullopt, 0};
   }
 
-  // A crash report moves any state but offline and crashed to crashed.
-  void report_crash() noexcept { (void)processor_.report_crash(); }
-  // Recovery: detach and attach again where the platform attaches on recovery and the crash was
-  // while attached, else stop (as crashed) and start again from the image.
+  // What a crash leads to (Linux's sysfs `recovery`; enabled by default, as in Linux).
+  recovery_mode recovery() const noexcept { return recovery_; }
+  void set_recovery(recovery_mode mode) noexcept { recovery_ = mode; }
+
+  // A crash report moves any state but offline and crashed to crashed (invalid_state from
+  // those), and the processor records why. With recovery enabled the remote is recovered at
+  // once: the result is the recovery's, and a failed one leaves the state recover() documents.
+  result<void> report_crash(crash_reason reason = crash_reason::fatal_error) noexcept {
+    if (auto reported = processor_.report_crash(reason); !reported) return reported;
+    if (recovery_ == recovery_mode::enabled) return recover();
+    return {};
+  }
+  // Looks at the firmware's crash report (platforms that declare one, while running or
+  // attached): when the firmware says it crashed, reports the crash with the firmware's reason.
+  // True when it did; the error is the recovery's.
+  result<bool> check_crash_report() noexcept {
+    const state s = processor_.current_state();
+    if (s != state::running && s != state::attached) return false;
+    const auto report = processor_.firmware_crash_report();
+    if (!report || !report->crashed()) return false;
+    if (auto handled = report_crash(report->reason()); !handled) return handled.error();
+    return true;
+  }
+  // Recovery (the one-shot "recover", whatever the mode): detach and attach again where the
+  // platform attaches on recovery and the crash was while attached, else stop (as crashed) and
+  // start again from the image. A failed first step leaves it crashed, everything held; a failed
+  // second step leaves it detached or offline, nothing held.
   result<void> recover() noexcept {
     if (processor_.current_state() != state::crashed) return invalid();
     if constexpr (attaches_on_recovery<Platform>() && platform_can_detach<Platform>)
-      if (processor_.crashed_from_ == state::attached) return processor_.recover();
+      if (processor_.last_crash_->from == state::attached) return processor_.recover();
     if constexpr (platform_can_stop<Platform>) {
       if (auto stopped = processor_.stop(); !stopped) return stopped;
       if (start_ == nullptr) return error{errc::no_image, 0, std::nullopt, 0};
@@ -94,6 +118,7 @@ class machine {
   result<void> invalid() const noexcept { return processor_.invalid_state(); }
 
   rproc::processor<Platform> processor_;
+  recovery_mode recovery_ = recovery_mode::enabled;
   const void* image_ = nullptr;
   result<void> (*start_)(rproc::processor<Platform>&, const void*) = nullptr;
 };

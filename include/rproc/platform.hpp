@@ -254,6 +254,13 @@ constexpr bool attaches_on_recovery() noexcept {
   if constexpr (requires { P::attach_on_recovery; }) return P::attach_on_recovery;
   else return false;
 }
+// The vendor type of the crash report the firmware keeps in its table (crash.hpp; AMD's is 128),
+// or 0: the platform's firmware keeps none.
+template <class P>
+constexpr std::uint32_t crash_report_type_of() noexcept {
+  if constexpr (requires { P::crash_report_type; }) return P::crash_report_type;
+  else return 0;
+}
 // Whether an image without a resource table may boot (Linux's core refuses; i.MX, R-Car and STM32
 // drivers accept).
 template <class P>

@@ -16,6 +16,7 @@
 
 #include "bytes.hpp"
 #include "clean_copy.hpp"
+#include "crash.hpp"
 #include "entries.hpp"
 #include "error.hpp"
 #include "image.hpp"
@@ -52,6 +53,12 @@ constexpr std::string_view to_string(state s) noexcept {
   }
   return "invalid";
 }
+
+// A crash the host was told of: why, and the state the remote was in.
+struct crash_record {
+  crash_reason reason = crash_reason::fatal_error;
+  state from = state::offline;
+};
 
 // The choice made at detach when the firmware changed its table while the host held it.
 struct detach_options {
@@ -118,6 +125,19 @@ class processor {
   std::span<const warning> warnings() const noexcept { return resources_.warnings().items(); }
   // What the last detach wrote back into the firmware's table.
   const restore_report& last_restore() const noexcept { return last_restore_; }
+
+  // The last crash reported (kept after the recovery), and how many there were.
+  const std::optional<crash_record>& last_crash() const noexcept { return last_crash_; }
+  std::uint32_t crash_count() const noexcept { return crash_count_; }
+  // The crash report in the firmware's live table, where the platform declares one (crash.hpp):
+  // what the firmware wrote there, crashed or not. Nothing while the host holds no live table.
+  std::optional<crash_report> firmware_crash_report() const noexcept {
+    if constexpr (crash_report_type_of<Platform>() == 0) return std::nullopt;
+    if (!on_live_) return std::nullopt;
+    const auto live = current_table();
+    if (!live) return std::nullopt;
+    return find_crash_report(*live, crash_report_type_of<Platform>());
+  }
 
   // A typed handle for the current state; one handle at a time.
   template <class State>
@@ -387,9 +407,10 @@ class processor {
 
   // running, attached or detached -> crashed (a crash report); nothing is released until the
   // recovery or the stop.
-  result<void> report_crash() noexcept {
+  result<void> report_crash(crash_reason reason) noexcept {
     if (state_ == state::offline || state_ == state::crashed) return invalid_state();
-    crashed_from_ = state_;
+    last_crash_ = crash_record{reason, state_};
+    ++crash_count_;
     state_ = state::crashed;
     return {};
   }
@@ -400,7 +421,7 @@ class processor {
   result<void> recover() noexcept
     requires platform_can_detach<Platform>
   {
-    if (state_ != state::crashed || crashed_from_ != state::attached) return invalid_state();
+    if (state_ != state::crashed || last_crash_->from != state::attached) return invalid_state();
     if (auto detached = detach({on_remote_change::restore_anyway}); !detached) return detached;
     return attach();
   }
@@ -417,7 +438,8 @@ class processor {
 
   Platform* platform_;
   state state_ = state::offline;
-  state crashed_from_ = state::offline;
+  std::optional<crash_record> last_crash_{};
+  std::uint32_t crash_count_ = 0;
   bool claimed_ = false;
   bool on_live_ = false;
   endian order_ = endian::little;

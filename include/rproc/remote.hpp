@@ -19,6 +19,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "crash.hpp"
 #include "error.hpp"
 #include "image.hpp"
 #include "platform.hpp"
@@ -266,19 +267,19 @@ class [[nodiscard]] remote {
   = delete;
   void detach(detach_options = {}, a_transition_consumes_its_handle_call_it_on_std_move_of_the_handle = {}) & = delete;
 
-  // running or attached -> crashed: the host learnt that the firmware crashed. Everything stays
-  // held until the recovery or the stop.
-  remote<Platform, crashed> report_crash() &&
+  // running or attached -> crashed: the host learnt that the firmware crashed, and why (the
+  // processor's last_crash()). Everything stays held until the recovery or the stop.
+  remote<Platform, crashed> report_crash(crash_reason reason = crash_reason::fatal_error) &&
     requires(is_running || is_attached)
   {
     auto* p = claim_.hand_over();
-    (void)p->report_crash();  // cannot fail from running or attached
+    (void)p->report_crash(reason);  // cannot fail from running or attached
     return remote<Platform, crashed>(p);
   }
-  void report_crash(report_crash_is_only_legal_on_a_running_or_attached_remote = {}) &&
+  void report_crash(crash_reason = {}, report_crash_is_only_legal_on_a_running_or_attached_remote = {}) &&
     requires(!is_running && !is_attached)
   = delete;
-  void report_crash(a_transition_consumes_its_handle_call_it_on_std_move_of_the_handle = {}) & = delete;
+  void report_crash(crash_reason = {}, a_transition_consumes_its_handle_call_it_on_std_move_of_the_handle = {}) & = delete;
 
   // crashed -> attached, on a platform that attaches on recovery: detach (writing the clean
   // copy back) and attach again. On failure: crashed, or detached if the attach failed.

@@ -17,6 +17,7 @@
 #include "platform.hpp"
 #include "resources.hpp"
 #include "clean_copy.hpp"
+#include "crash.hpp"
 #include "image.hpp"
 #include "processor.hpp"
 #include "remote.hpp"

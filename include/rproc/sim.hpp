@@ -1,6 +1,6 @@
 // A simulated remote processor, to test code that drives rproc without hardware: device memory
 // with an allocator, the firmware side of rproc running on it, counters of every operation, and
-// fault injection (make the k-th operation fail). Not part of rproc/rproc.hpp: include it where
+// fault injection (make the k-th operation fail, make the firmware crash). Not part of rproc/rproc.hpp: include it where
 // you test.
 //
 // The firmware: started by the host or by a "boot loader", it keeps its table in device memory
@@ -18,12 +18,14 @@
 #include <span>
 
 #include "bytes.hpp"
+#include "crash.hpp"
 #include "entries.hpp"
 #include "error.hpp"
 #include "firmware.hpp"
 #include "located_table.hpp"
 #include "platform.hpp"
 #include "resources.hpp"
+#include "sim_ranges.hpp"
 #include "table.hpp"
 
 namespace rproc::sim {
@@ -38,6 +40,7 @@ struct features {
   bool maps_devmem = true;
   bool attach_on_recovery = false;
   bool table_optional = false;
+  std::uint32_t crash_report_type = 0;  // the firmware keeps a crash report (crash.hpp) there
 };
 
 // Device memory beside the pool: where fixed carveouts, trace buffers or a table may lie.
@@ -61,7 +64,7 @@ struct counters {
   std::size_t outstanding_devmem = 0;
 };
 
-enum class firmware_phase : std::uint8_t { off, waiting, connected };
+enum class firmware_phase : std::uint8_t { off, waiting, connected, crashed };
 
 // What the firmware has done and seen, from its vdev_link's events.
 struct firmware_record {
@@ -74,6 +77,7 @@ struct firmware_record {
   std::uint32_t attaches_seen = 0;   // the host asked for its table (loaded_table)
   std::uint32_t pristine_at_attach = 0;  // ... and found it as the firmware wrote it
   firmware::host_assignment assignment{};  // what the host gave at the last link_event::attached
+  std::uint32_t crashes = 0;                  // times firmware_crashes() made it crash
 };
 
 // Device memory: a pool at pool_base from which the host allocates (carveouts, vrings), the
@@ -88,6 +92,7 @@ class basic_platform {
   static constexpr std::size_t page_size = 4096;
   static constexpr bool attach_on_recovery = Features.attach_on_recovery;
   static constexpr bool table_optional = Features.table_optional;
+  static constexpr std::uint32_t crash_report_type = Features.crash_report_type;
   static constexpr std::size_t max_allocations = 64;
   static constexpr std::size_t max_windows = 8;
   static constexpr std::size_t max_table_size = 4096;
@@ -160,9 +165,27 @@ class basic_platform {
   using vendor_handler = vendor_outcome (*)(const vendor_entry&);
   void on_vendor_entry(vendor_handler handler) noexcept { vendor_handler_ = handler; }
 
+  // The firmware crashes: it stops serving its vrings and, where its table has a crash report,
+  // writes crashed and `reason` there (AMD's firmware does, then notifies the host). It runs
+  // again when the host stops and starts it, or, told of a detach, by a reset of its own.
+  void firmware_crashes(crash_reason reason) noexcept {
+    if (!running_ || firmware_.phase == firmware_phase::crashed) return;
+    disconnect();
+    firmware_.phase = firmware_phase::crashed;
+    ++firmware_.crashes;
+    const auto live = firmware_table();
+    const auto table = parse_table(std::span<const std::byte>(live), order_);
+    if (Features.crash_report_type == 0 || !table) return;
+    if (const auto report = find_crash_report(*table, Features.crash_report_type)) {
+      const basic_byte_view<std::byte> bytes(live, order_);
+      (void)bytes.write_u32(report->offset + 4, 1);
+      (void)bytes.write_u32(report->offset + 8, static_cast<std::uint32_t>(reason));
+    }
+  }
+
   // Lets the firmware look at its table once and react.
   void run_firmware() noexcept {
-    if (!running_ || !link_) return;
+    if (!running_ || !link_ || firmware_.phase == firmware_phase::crashed) return;
     const firmware::link_event event = link_->poll();
     if (event == firmware::link_event::detached) disconnect();
     if (event != firmware::link_event::attached) return;
@@ -292,6 +315,10 @@ class basic_platform {
     if (inject()) return failure();
     ++counters_.detaches;
     ++firmware_.detach_notices;
+    if (firmware_.phase == firmware_phase::crashed) {
+      boot_firmware(firmware_.boot_address);  // its table restored by now
+      return {};
+    }
     // Told of the detach, a firmware using its vrings stops, looks at its table (restored by
     // now) and waits for the next attach, as after the boot loader. One not using them has
     // nothing to stop: it sees the host's next attach in its table.
@@ -305,6 +332,8 @@ class basic_platform {
 
   vendor_outcome handle_vendor(const vendor_entry& entry) noexcept {
     ++counters_.vendor_entries;
+    if (Features.crash_report_type != 0 && entry.type_id() == Features.crash_report_type)
+      return vendor_outcome::handled;  // the host reads it when told of a crash
     return vendor_handler_ == nullptr ? vendor_outcome::ignored : vendor_handler_(entry);
   }
 
@@ -412,33 +441,5 @@ class basic_platform {
 };
 
 using platform = basic_platform<>;
-
-// Device memory a table fixes, which a board needs for the table to attach: a trace buffer (the
-// host must reach its bytes), or a carveout or vring at a fixed address (the host must allocate
-// exactly there; a vring spans its split-ring size rounded up to whole pages).
-struct fixed_range {
-  std::uint64_t da = 0;
-  std::uint64_t len = 0;
-  bool is_trace = false;
-};
-
-// Calls f(fixed_range) for each, in entry order, so that a test can give its board windows over
-// them (add_window), merged as its board allows.
-template <class Byte, class F>
-constexpr void for_each_fixed_range(const basic_table_view<Byte>& table, F&& f) {
-  for (const auto entry : table) {
-    if (const auto c = entry.template as<basic_carveout_entry<Byte>>()) {
-      if (c->da() != fw_rsc_addr_any && c->len() != 0) f(fixed_range{c->da(), c->len(), false});
-    } else if (const auto t = entry.template as<basic_trace_entry<Byte>>()) {
-      if (t->len() != 0) f(fixed_range{t->da(), t->len(), true});
-    } else if (const auto v = entry.template as<basic_vdev_entry<Byte>>()) {
-      for (const auto vring : v->vrings())
-        if (vring.da() != fw_rsc_addr_any)
-          f(fixed_range{vring.da(),
-                        round_up(vring_size(vring.num(), vring.align()), platform::page_size),
-                        false});
-    }
-  }
-}
 
 }  // namespace rproc::sim

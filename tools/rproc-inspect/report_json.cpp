@@ -1,3 +1,4 @@
+#include <rproc/crash.hpp>
 #include <rproc/entries.hpp>
 
 #include <string>
@@ -64,7 +65,15 @@ json entry_json(const rproc::resource_entry& e) {
         j["vrings"] = std::move(vrings);
         j["config"] = lower_hex(v.config());
       },
-      [](const auto&) {}});  // vendor and unknown entries: index, offset and type only
+      [&](const rproc::vendor_entry& v) {
+        // AMD's crash report (type 128), where the body holds one; else index, offset and type.
+        if (v.type_id() != rproc::amd_crash_report_type) return;
+        if (const auto report = rproc::read_crash_report(v))
+          j["crash_report"] = {{"crash_state", report->crash_state},
+                               {"crash_reason", report->reason_word},
+                               {"reason", rproc::to_string(report->reason())}};
+      },
+      [](const rproc::unknown_entry&) {}});
   return j;
 }
 

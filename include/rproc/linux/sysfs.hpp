@@ -106,12 +106,9 @@ constexpr std::optional<state> state_from_word(std::string_view word) noexcept {
   return std::nullopt;
 }
 
-enum class recovery_mode { enabled, disabled };
+using rproc::recovery_mode;  // crash.hpp: the words of the kernel's `recovery` attribute
 enum class coredump_mode { disabled, enabled, inlined };  // the kernel's words: ... "inline"
 
-constexpr std::string_view to_string(recovery_mode m) noexcept {
-  return m == recovery_mode::enabled ? "enabled" : "disabled";
-}
 constexpr std::string_view to_string(coredump_mode m) noexcept {
   switch (m) {
     case coredump_mode::disabled: return "disabled";
