@@ -3247,6 +3247,13 @@ constexpr bool attaches_on_recovery() noexcept {
   if constexpr (requires { P::attach_on_recovery; }) return P::attach_on_recovery;
   else return false;
 }
+// The vendor type of the crash report the firmware keeps in its table (crash.hpp; AMD's is 128),
+// or 0: the platform's firmware keeps none.
+template <class P>
+constexpr std::uint32_t crash_report_type_of() noexcept {
+  if constexpr (requires { P::crash_report_type; }) return P::crash_report_type;
+  else return 0;
+}
 // Whether an image without a resource table may boot (Linux's core refuses; i.MX, R-Car and STM32
 // drivers accept).
 template <class P>
@@ -3856,6 +3863,84 @@ class clean_copy {
 
 }  // namespace rproc
 
+// rproc/crash.hpp
+// Why a remote crashed, in Linux's words and numbers, what the host does about it (the recovery
+// mode of Linux's sysfs), and the crash report a firmware may keep in its resource table.
+//
+// The crash report is AMD's (Xilinx R5 remoteproc, "add crash detection mechanism", v3, posted
+// to linux-remoteproc in February 2026; not in a released kernel as of this writing): a vendor
+// entry of type 128 (RSC_VENDOR_START) whose body is two u32 in the table's byte order,
+// crash_state (non-zero: the firmware crashed) and crash_reason (Linux's numbering below). It is
+// read only for a platform that declares it (`static constexpr std::uint32_t crash_report_type
+// = rproc::amd_crash_report_type;`): the vendor range means something else to other vendors.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace rproc {
+
+// Linux's enum rproc_crash_type, same values. A firmware may report any other value, which
+// Linux, and rproc, call "unknown".
+enum class crash_reason : std::uint32_t { mmu_fault = 0, watchdog = 1, fatal_error = 2 };
+
+// The words of Linux's crash message ("crash detected in ...: type %s").
+constexpr std::string_view to_string(crash_reason reason) noexcept {
+  switch (reason) {
+    case crash_reason::mmu_fault: return "mmufault";
+    case crash_reason::watchdog: return "watchdog";
+    case crash_reason::fatal_error: return "fatal error";
+  }
+  return "unknown";
+}
+
+// What the host does when a remote crashes (Linux's sysfs `recovery`): recover at once, or leave
+// it crashed until told (Linux's "recover" written to that file: one recovery, the mode kept).
+enum class recovery_mode : std::uint8_t { enabled, disabled };
+
+constexpr std::string_view to_string(recovery_mode mode) noexcept {
+  return mode == recovery_mode::enabled ? "enabled" : "disabled";
+}
+
+inline constexpr std::uint32_t amd_crash_report_type = 128;
+
+// The firmware's crash report, as found in its table.
+struct crash_report {
+  std::uint32_t offset = 0;       // of the entry in the table
+  std::uint32_t entry = 0;        // its index
+  std::uint32_t crash_state = 0;  // non-zero: the firmware says it crashed
+  std::uint32_t reason_word = 0;  // crash_reason's number, as written
+  constexpr bool crashed() const noexcept { return crash_state != 0; }
+  constexpr crash_reason reason() const noexcept { return crash_reason{reason_word}; }
+};
+inline constexpr std::size_t crash_report_body_size = 8;  // crash_state, crash_reason
+
+// A vendor entry read as a crash report: nothing when its body does not fit in the table.
+template <class Byte>
+constexpr std::optional<crash_report> read_crash_report(
+    const basic_vendor_entry<Byte>& entry) noexcept {
+  const auto body = entry.body();
+  const auto state = body.u32(0);
+  const auto reason = body.u32(4);
+  if (!state || !reason) return std::nullopt;
+  return crash_report{entry.offset(), entry.index(), *state, *reason};
+}
+
+// The first entry of type `type` in `table` read as a crash report.
+template <class Byte>
+constexpr std::optional<crash_report> find_crash_report(
+    const basic_table_view<Byte>& table, std::uint32_t type = amd_crash_report_type) noexcept {
+  for (const auto e : table) {
+    if (e.type_id() != type) continue;
+    const auto vendor = e.template as<basic_vendor_entry<Byte>>();
+    return vendor ? read_crash_report(*vendor) : std::nullopt;
+  }
+  return std::nullopt;
+}
+
+}  // namespace rproc
+
 // rproc/image.hpp
 // What start() needs of a firmware image: where the core begins, the image's resource table and
 // where the firmware expects it, and a loader that writes the image into device memory.
@@ -3923,6 +4008,12 @@ constexpr std::string_view to_string(state s) noexcept {
   return "invalid";
 }
 
+// A crash the host was told of: why, and the state the remote was in.
+struct crash_record {
+  crash_reason reason = crash_reason::fatal_error;
+  state from = state::offline;
+};
+
 // The choice made at detach when the firmware changed its table while the host held it.
 struct detach_options {
   on_remote_change remote_change = on_remote_change::fail;
@@ -3988,6 +4079,19 @@ class processor {
   std::span<const warning> warnings() const noexcept { return resources_.warnings().items(); }
   // What the last detach wrote back into the firmware's table.
   const restore_report& last_restore() const noexcept { return last_restore_; }
+
+  // The last crash reported (kept after the recovery), and how many there were.
+  const std::optional<crash_record>& last_crash() const noexcept { return last_crash_; }
+  std::uint32_t crash_count() const noexcept { return crash_count_; }
+  // The crash report in the firmware's live table, where the platform declares one (crash.hpp):
+  // what the firmware wrote there, crashed or not. Nothing while the host holds no live table.
+  std::optional<crash_report> firmware_crash_report() const noexcept {
+    if constexpr (crash_report_type_of<Platform>() == 0) return std::nullopt;
+    if (!on_live_) return std::nullopt;
+    const auto live = current_table();
+    if (!live) return std::nullopt;
+    return find_crash_report(*live, crash_report_type_of<Platform>());
+  }
 
   // A typed handle for the current state; one handle at a time.
   template <class State>
@@ -4257,9 +4361,10 @@ class processor {
 
   // running, attached or detached -> crashed (a crash report); nothing is released until the
   // recovery or the stop.
-  result<void> report_crash() noexcept {
+  result<void> report_crash(crash_reason reason) noexcept {
     if (state_ == state::offline || state_ == state::crashed) return invalid_state();
-    crashed_from_ = state_;
+    last_crash_ = crash_record{reason, state_};
+    ++crash_count_;
     state_ = state::crashed;
     return {};
   }
@@ -4270,7 +4375,7 @@ class processor {
   result<void> recover() noexcept
     requires platform_can_detach<Platform>
   {
-    if (state_ != state::crashed || crashed_from_ != state::attached) return invalid_state();
+    if (state_ != state::crashed || last_crash_->from != state::attached) return invalid_state();
     if (auto detached = detach({on_remote_change::restore_anyway}); !detached) return detached;
     return attach();
   }
@@ -4287,7 +4392,8 @@ class processor {
 
   Platform* platform_;
   state state_ = state::offline;
-  state crashed_from_ = state::offline;
+  std::optional<crash_record> last_crash_{};
+  std::uint32_t crash_count_ = 0;
   bool claimed_ = false;
   bool on_live_ = false;
   endian order_ = endian::little;
@@ -4566,19 +4672,19 @@ class [[nodiscard]] remote {
   = delete;
   void detach(detach_options = {}, a_transition_consumes_its_handle_call_it_on_std_move_of_the_handle = {}) & = delete;
 
-  // running or attached -> crashed: the host learnt that the firmware crashed. Everything stays
-  // held until the recovery or the stop.
-  remote<Platform, crashed> report_crash() &&
+  // running or attached -> crashed: the host learnt that the firmware crashed, and why (the
+  // processor's last_crash()). Everything stays held until the recovery or the stop.
+  remote<Platform, crashed> report_crash(crash_reason reason = crash_reason::fatal_error) &&
     requires(is_running || is_attached)
   {
     auto* p = claim_.hand_over();
-    (void)p->report_crash();  // cannot fail from running or attached
+    (void)p->report_crash(reason);  // cannot fail from running or attached
     return remote<Platform, crashed>(p);
   }
-  void report_crash(report_crash_is_only_legal_on_a_running_or_attached_remote = {}) &&
+  void report_crash(crash_reason = {}, report_crash_is_only_legal_on_a_running_or_attached_remote = {}) &&
     requires(!is_running && !is_attached)
   = delete;
-  void report_crash(a_transition_consumes_its_handle_call_it_on_std_move_of_the_handle = {}) & = delete;
+  void report_crash(crash_reason = {}, a_transition_consumes_its_handle_call_it_on_std_move_of_the_handle = {}) & = delete;
 
   // crashed -> attached, on a platform that attaches on recovery: detach (writing the clean
   // copy back) and attach again. On failure: crashed, or detached if the attach failed.
@@ -4713,14 +4819,37 @@ class machine {
     return error{errc::unknown_command, 0, std::nullopt, 0};
   }
 
-  // A crash report moves any state but offline and crashed to crashed.
-  void report_crash() noexcept { (void)processor_.report_crash(); }
-  // Recovery: detach and attach again where the platform attaches on recovery and the crash was
-  // while attached, else stop (as crashed) and start again from the image.
+  // What a crash leads to (Linux's sysfs `recovery`; enabled by default, as in Linux).
+  recovery_mode recovery() const noexcept { return recovery_; }
+  void set_recovery(recovery_mode mode) noexcept { recovery_ = mode; }
+
+  // A crash report moves any state but offline and crashed to crashed (invalid_state from
+  // those), and the processor records why. With recovery enabled the remote is recovered at
+  // once: the result is the recovery's, and a failed one leaves the state recover() documents.
+  result<void> report_crash(crash_reason reason = crash_reason::fatal_error) noexcept {
+    if (auto reported = processor_.report_crash(reason); !reported) return reported;
+    if (recovery_ == recovery_mode::enabled) return recover();
+    return {};
+  }
+  // Looks at the firmware's crash report (platforms that declare one, while running or
+  // attached): when the firmware says it crashed, reports the crash with the firmware's reason.
+  // True when it did; the error is the recovery's.
+  result<bool> check_crash_report() noexcept {
+    const state s = processor_.current_state();
+    if (s != state::running && s != state::attached) return false;
+    const auto report = processor_.firmware_crash_report();
+    if (!report || !report->crashed()) return false;
+    if (auto handled = report_crash(report->reason()); !handled) return handled.error();
+    return true;
+  }
+  // Recovery (the one-shot "recover", whatever the mode): detach and attach again where the
+  // platform attaches on recovery and the crash was while attached, else stop (as crashed) and
+  // start again from the image. A failed first step leaves it crashed, everything held; a failed
+  // second step leaves it detached or offline, nothing held.
   result<void> recover() noexcept {
     if (processor_.current_state() != state::crashed) return invalid();
     if constexpr (attaches_on_recovery<Platform>() && platform_can_detach<Platform>)
-      if (processor_.crashed_from_ == state::attached) return processor_.recover();
+      if (processor_.last_crash_->from == state::attached) return processor_.recover();
     if constexpr (platform_can_stop<Platform>) {
       if (auto stopped = processor_.stop(); !stopped) return stopped;
       if (start_ == nullptr) return error{errc::no_image, 0, std::nullopt, 0};
@@ -4737,6 +4866,7 @@ class machine {
   result<void> invalid() const noexcept { return processor_.invalid_state(); }
 
   rproc::processor<Platform> processor_;
+  recovery_mode recovery_ = recovery_mode::enabled;
   const void* image_ = nullptr;
   result<void> (*start_)(rproc::processor<Platform>&, const void*) = nullptr;
 };
