@@ -1,6 +1,7 @@
 // The README's tour, compiled and run. Each region between "// [readme:NAME]" and
 // "// [/readme:NAME]" must equal the README's ```cpp block under <!-- snippet: NAME -->
 // (checked by tests/readme_snippets.cmake).
+#include <rproc/coredump.hpp>
 #include <rproc/fmt.hpp>
 #include <rproc/rproc.hpp>
 #include <rproc/posix/mapped_platform.hpp>
@@ -15,6 +16,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "elf_writer.hpp"
 
 // [readme:build]
 namespace rsc = rproc::rsc;
@@ -231,4 +234,27 @@ int attach_to_running_firmware(const std::string& uio, const std::string& image)
 
 TEST_CASE("README: a platform over mapped device memory says which file it cannot map", "[readme]") {
   CHECK(attach_to_running_firmware("/nonexistent/uio0", "/nonexistent/fw.elf") == 2);
+}
+
+TEST_CASE("README: a coredump of a running remote", "[readme]") {
+  auto owned = std::make_unique<rproc::sim::platform>();
+  auto& board = *owned;
+  std::vector<std::byte> low_memory(0x2000);
+  REQUIRE(board.add_window({0x1000, low_memory.size(), low_memory, true}));
+  const auto elf_bytes = fx::make_image(zephyr_table);
+  const rproc::elf_image image = rproc::read_elf(elf_bytes).value();
+  rproc::processor<rproc::sim::platform> proc(board);
+  REQUIRE(std::move(proc.claim<rproc::offline>().value()).start(image).has_value());
+  // [readme:coredump]
+  rproc::dump_plan plan;
+  plan.add_resources(proc);   // carveouts and vrings allocated, devmem mapped
+  plan.add_segments(image);   // the image's PT_LOAD segments (each byte once)
+  std::vector<std::byte> core;
+  auto written = rproc::write_coredump(
+      rproc::core_format_of(image), plan.regions(),
+      [&](std::uint64_t da, std::size_t len) { return std::span<const std::byte>(board.da_to_va(da, len)); },
+      [&](std::span<const std::byte> bytes) { core.insert(core.end(), bytes.begin(), bytes.end()); return true; });
+  CHECK(written->left_out == 0);
+  // [/readme:coredump]
+  CHECK(written->segments == 4);  // two vrings, two segments
 }

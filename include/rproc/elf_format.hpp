@@ -25,6 +25,7 @@ inline constexpr std::string_view table_section_name = ".resource_table";
 inline constexpr std::size_t ei_magic = 0;
 inline constexpr std::size_t ei_class = 4;
 inline constexpr std::size_t ei_data = 5;
+inline constexpr std::size_t ei_version = 6;
 
 // Byte offsets of the header fields, program header fields and section header fields of one
 // class; `word` is the width of addresses, file offsets and sizes (4 or 8).

@@ -93,6 +93,9 @@ enum class errc : std::uint8_t {
   windows_overlap,
   live_table_differs,
   not_acknowledged,
+  // coredump.hpp
+  coredump_too_large,
+  coredump_sink_failed,
 };
 
 // Codes whose `entry` is a vring's index in its vdev, not a table entry.
@@ -162,6 +165,8 @@ constexpr std::string_view to_string(errc code) noexcept {
     case errc::raw_standard_type: return "raw_standard_type";
     case errc::unknown_command: return "unknown_command";
     case errc::no_image: return "no_image";
+    case errc::coredump_too_large: return "coredump_too_large";
+    case errc::coredump_sink_failed: return "coredump_sink_failed";
     case errc::vring_layout_invalid: return "vring_layout_invalid";
     case errc::descriptor_out_of_bounds: return "descriptor_out_of_bounds";
     case errc::descriptor_id_invalid: return "descriptor_id_invalid";
@@ -247,6 +252,9 @@ constexpr std::string_view describe(errc code) noexcept {
       return "a raw entry has a standard type: describe it with its own builder";
     case errc::unknown_command: return "the command is not one of start, stop and detach";
     case errc::no_image: return "there is no firmware image to start";
+    case errc::coredump_too_large:
+      return "the coredump does not fit in its ELF class (an ELF32 core holds 4 GiB)";
+    case errc::coredump_sink_failed: return "the coredump's sink did not take the bytes given";
     case errc::vring_layout_invalid: return "a vring's num, align or memory cannot be used";
     case errc::descriptor_out_of_bounds:
       return "a descriptor's buffer lies outside the shared memory";
