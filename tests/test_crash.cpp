@@ -86,7 +86,6 @@ TEST_CASE("a typed crash carries its reason through the recovery", "[crash]") {
   CHECK(proc.last_crash()->reason == crash_reason::mmu_fault);  // kept after the recovery
   (void)std::move(recovered).report_crash();                      // fatal error by default
   CHECK(proc.last_crash()->reason == crash_reason::fatal_error);
-  CHECK(proc.crash_count() == 2);
 }
 
 TEST_CASE("the firmware reports its crash and recovery enabled detaches and attaches again",
@@ -140,7 +139,7 @@ TEST_CASE("recovery disabled: crashed until told and then one recovery", "[crash
   board->firmware_crashes(crash_reason::fatal_error);
   CHECK(m.check_crash_report().value() == true);
   CHECK(m.current_state() == state::crashed);
-  CHECK(m.processor().crash_count() == 2);
+  CHECK(m.processor().last_crash()->reason == crash_reason::fatal_error);
   CHECK(m.report_crash().error().code == rproc::errc::invalid_state);  // crashed already
 }
 

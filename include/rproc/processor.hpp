@@ -126,16 +126,12 @@ class processor {
   // What the last detach wrote back into the firmware's table.
   const restore_report& last_restore() const noexcept { return last_restore_; }
 
-  // The last crash reported (kept after the recovery), and how many there were.
+  // The last crash reported, kept after the recovery.
   const std::optional<crash_record>& last_crash() const noexcept { return last_crash_; }
-  std::uint32_t crash_count() const noexcept { return crash_count_; }
-  // The crash report in the firmware's live table, where the platform declares one (crash.hpp):
-  // what the firmware wrote there, crashed or not. Nothing while the host holds no live table.
+  // The crash report in the firmware's live table, where the platform declares one (crash.hpp).
   std::optional<crash_report> firmware_crash_report() const noexcept {
-    if constexpr (crash_report_type_of<Platform>() == 0) return std::nullopt;
-    if (!on_live_) return std::nullopt;
-    const auto live = current_table();
-    if (!live) return std::nullopt;
+    const auto live = on_live_ ? current_table() : std::nullopt;
+    if (crash_report_type_of<Platform>() == 0 || !live) return std::nullopt;
     return find_crash_report(*live, crash_report_type_of<Platform>());
   }
 
@@ -410,7 +406,6 @@ class processor {
   result<void> report_crash(crash_reason reason) noexcept {
     if (state_ == state::offline || state_ == state::crashed) return invalid_state();
     last_crash_ = crash_record{reason, state_};
-    ++crash_count_;
     state_ = state::crashed;
     return {};
   }
@@ -439,7 +434,6 @@ class processor {
   Platform* platform_;
   state state_ = state::offline;
   std::optional<crash_record> last_crash_{};
-  std::uint32_t crash_count_ = 0;
   bool claimed_ = false;
   bool on_live_ = false;
   endian order_ = endian::little;
