@@ -33,6 +33,26 @@ inline constexpr dynamic_endian_t dynamic_endian{};
 
 namespace detail {
 
+// `T`, named through a type that depends on `Dependent`. A signature or an expression of one of
+// rproc's templates written with it is completed when that template is instantiated, not in every
+// file that includes rproc: GCC instantiates the class templates a template's non-dependent
+// signatures and expressions name where it reads them, and clang the functions they call.
+template <class T, class Dependent>
+struct dependent {
+  using type = T;
+};
+template <class T, class Dependent>
+using dependent_t = typename dependent<T, Dependent>::type;
+
+template <class Dependent, class T>
+constexpr const dependent_t<T, Dependent>& deferred(const T& value) noexcept {
+  return value;
+}
+template <class Dependent, class T>
+constexpr dependent_t<T, Dependent>& deferred(T& value) noexcept {
+  return value;
+}
+
 template <auto Order>
 struct order_holder {
   constexpr order_holder() noexcept = default;
@@ -106,7 +126,11 @@ RPROC_ALWAYS_INLINE constexpr void store(std::byte* p, Unsigned v, endian order)
 }
 
 // Copies `from` to the start of `to` (at least as long); one memmove outside constant evaluation.
-constexpr void copy_into(std::span<std::byte> to, std::span<const std::byte> from) noexcept {
+// The byte helpers below are templates only so that their spans are completed where they are
+// used (see `dependent`); Byte is always std::byte.
+template <class Byte = std::byte>
+constexpr void copy_into(std::span<dependent_t<std::byte, Byte>> to,
+                         std::span<dependent_t<const std::byte, Byte>> from) noexcept {
   if (std::is_constant_evaluated()) {
     for (std::size_t i = 0; i < from.size(); ++i) to[i] = from[i];
   } else if (!from.empty()) {
@@ -117,7 +141,9 @@ constexpr void copy_into(std::span<std::byte> to, std::span<const std::byte> fro
 // The first index at or after `from` where `a` and `b` (at least as long) differ, else
 // a.size(). A live table and its clean copy differ in a few bytes of up to 4 KiB: outside
 // constant evaluation, equal bytes are skipped 64, then 8 at a time, rather than one by one.
-constexpr std::size_t first_difference(std::span<const std::byte> a, std::span<const std::byte> b,
+template <class Byte = std::byte>
+constexpr std::size_t first_difference(std::span<dependent_t<const std::byte, Byte>> a,
+                                       std::span<dependent_t<const std::byte, Byte>> b,
                                        std::size_t from) noexcept {
   if (from >= a.size()) return a.size();
   if (!std::is_constant_evaluated()) {
@@ -138,7 +164,9 @@ constexpr std::size_t first_difference(std::span<const std::byte> a, std::span<c
 
 // The first index at or after `from` where `a` and `b` (at least as long) are equal again, else
 // a.size(): the end of a run of differing bytes, which is short (a field the host wrote).
-constexpr std::size_t first_equal(std::span<const std::byte> a, std::span<const std::byte> b,
+template <class Byte = std::byte>
+constexpr std::size_t first_equal(std::span<dependent_t<const std::byte, Byte>> a,
+                                  std::span<dependent_t<const std::byte, Byte>> b,
                                   std::size_t from) noexcept {
   while (from < a.size() && a[from] != b[from]) ++from;
   return from;
@@ -147,14 +175,15 @@ constexpr std::size_t first_equal(std::span<const std::byte> a, std::span<const 
 // Writes `from` over `to` (at least as long) only where they differ, byte by byte as store_byte
 // does (a live table is device memory another processor reads: bytes already right are not
 // written); returns the bytes written.
-constexpr std::size_t copy_differing(std::span<const std::byte> from,
-                                     std::span<std::byte> to) noexcept {
+template <class Byte = std::byte>
+constexpr std::size_t copy_differing(std::span<dependent_t<const std::byte, Byte>> from,
+                                     std::span<dependent_t<std::byte, Byte>> to) noexcept {
   std::size_t written = 0;
-  for (std::size_t i = first_difference(from, to, 0); i < from.size();) {
-    const std::size_t end = first_equal(from, to, i);
+  for (std::size_t i = first_difference<Byte>(from, to, 0); i < from.size();) {
+    const std::size_t end = first_equal<Byte>(from, to, i);
     for (std::size_t k = i; k < end; ++k) store_byte(to.data() + k, from[k]);
     written += end - i;
-    i = first_difference(from, to, end);
+    i = first_difference<Byte>(from, to, end);
   }
   return written;
 }
@@ -218,18 +247,19 @@ class basic_byte_view {
     if (!contains(offset, sizeof(Unsigned))) return std::nullopt;
     return detail::load<Unsigned>(bytes_.data() + offset, order());
   }
-  RPROC_ALWAYS_INLINE constexpr std::optional<std::uint8_t> u8(std::size_t offset) const noexcept {
+  RPROC_ALWAYS_INLINE constexpr std::optional<detail::dependent_t<std::uint8_t, Byte>> u8(
+      std::size_t offset) const noexcept {
     return read<std::uint8_t>(offset);
   }
-  RPROC_ALWAYS_INLINE constexpr std::optional<std::uint16_t> u16(
+  RPROC_ALWAYS_INLINE constexpr std::optional<detail::dependent_t<std::uint16_t, Byte>> u16(
       std::size_t offset) const noexcept {
     return read<std::uint16_t>(offset);
   }
-  RPROC_ALWAYS_INLINE constexpr std::optional<std::uint32_t> u32(
+  RPROC_ALWAYS_INLINE constexpr std::optional<detail::dependent_t<std::uint32_t, Byte>> u32(
       std::size_t offset) const noexcept {
     return read<std::uint32_t>(offset);
   }
-  RPROC_ALWAYS_INLINE constexpr std::optional<std::uint64_t> u64(
+  RPROC_ALWAYS_INLINE constexpr std::optional<detail::dependent_t<std::uint64_t, Byte>> u64(
       std::size_t offset) const noexcept {
     return read<std::uint64_t>(offset);
   }

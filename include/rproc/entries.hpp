@@ -188,7 +188,7 @@ class basic_trace_entry : public detail::named_region<Byte, layout::trace> {
  public:
   static constexpr entry_kind kind = entry_kind::trace;
 
-  constexpr operator basic_trace_entry<const std::byte>() const noexcept
+  constexpr operator basic_trace_entry<detail::dependent_t<const std::byte, Byte>>() const noexcept
     requires base::is_mutable
   {
     return {this->bytes_, this->index_, this->offset_};
@@ -288,7 +288,7 @@ class basic_vdev_entry : public detail::entry_base<Byte> {
     this->template put<F::status>(v);
   }
 
-  constexpr operator basic_vdev_entry<const std::byte>() const noexcept
+  constexpr operator basic_vdev_entry<detail::dependent_t<const std::byte, Byte>>() const noexcept
     requires base::is_mutable
   {
     return {this->bytes_, this->index_, this->offset_};
@@ -394,7 +394,7 @@ class basic_resource_entry : public detail::entry_base<Byte> {
     return std::forward<F>(f)(typed<basic_unknown_entry<Byte>>());
   }
 
-  constexpr operator basic_resource_entry<const std::byte>() const noexcept
+  constexpr operator basic_resource_entry<detail::dependent_t<const std::byte, Byte>>() const noexcept
     requires base::is_mutable
   {
     return {this->bytes_, this->index_, this->offset_};

@@ -130,10 +130,10 @@ class basic_table_view {
   // The end of the last byte any entry uses; bytes after it (to size_bytes()) are padding.
   constexpr std::size_t used_bytes() const noexcept;
 
-  constexpr operator basic_table_view<const std::byte>() const noexcept
+  constexpr operator basic_table_view<detail::dependent_t<const std::byte, Byte>>() const noexcept
     requires is_mutable
   {
-    return basic_table_view<const std::byte>(bytes_, num_);
+    return basic_table_view<detail::dependent_t<const std::byte, Byte>>(bytes_, num_);
   }
 
  private:
@@ -155,24 +155,6 @@ class basic_table_view {
 
 using table_view = basic_table_view<const std::byte>;
 using mutable_table_view = basic_table_view<std::byte>;
-
-namespace detail {
-// `value` seen through a type that depends on `Dependent`: a call made with it from inside one of
-// rproc's templates is instantiated with that template, not in every file that includes rproc
-// (GCC and clang instantiate a call whose arguments depend on nothing where it is written).
-template <class T, class Dependent>
-struct dependent {
-  using type = T;
-};
-template <class Dependent, class T>
-constexpr const typename dependent<T, Dependent>::type& deferred(const T& value) noexcept {
-  return value;
-}
-template <class Dependent, class T>
-constexpr typename dependent<T, Dependent>::type& deferred(T& value) noexcept {
-  return value;
-}
-}  // namespace detail
 
 template <class Byte>
 [[gnu::always_inline]] constexpr result<basic_table_view<Byte>> parse_table_bytes(
@@ -205,19 +187,23 @@ template <class Byte>
 // are from the first byte of `bytes`).
 template <class Bytes = std::span<const std::byte>>
   requires std::convertible_to<const Bytes&, std::span<const std::byte>>
-[[gnu::always_inline]] constexpr result<table_view> parse_table(const Bytes& bytes, endian order = endian::little,
+[[gnu::always_inline]] constexpr result<basic_table_view<detail::dependent_t<const std::byte, Bytes>>>
+parse_table(const Bytes& bytes, endian order = endian::little,
                                          parse_options options = {}) noexcept {
-  return parse_table_bytes(basic_byte_view<const std::byte>(bytes, order), options);
+  return parse_table_bytes(basic_byte_view<detail::dependent_t<const std::byte, Bytes>>(bytes, order),
+                           options);
 }
 
 // The same, for a live table the host writes into (SPEC section 3).
 template <class Bytes = std::span<std::byte>>
   requires std::convertible_to<Bytes, std::span<std::byte>>
-constexpr result<mutable_table_view> parse_mutable_table(Bytes&& bytes,
+constexpr result<basic_table_view<detail::dependent_t<std::byte, Bytes>>> parse_mutable_table(
+    Bytes&& bytes,
                                                          endian order = endian::little,
                                                          parse_options options = {}) noexcept {
-  const std::span<std::byte> writable = std::forward<Bytes>(bytes);
-  return parse_table_bytes(basic_byte_view<std::byte>(writable, order), options);
+  using byte = detail::dependent_t<std::byte, Bytes>;
+  const std::span<byte> writable = std::forward<Bytes>(bytes);
+  return parse_table_bytes(basic_byte_view<byte>(writable, order), options);
 }
 
 // A field a host writes into a live table (SPEC section 3), where it lies: its offset in the
@@ -350,7 +336,7 @@ template <class Byte>
 constexpr result<void> check_host_fields(const basic_table_view<Byte>& table) noexcept {
   if (detail::entries_in_sequence(table)) return {};  // the common layout: nothing can overlap
   const std::size_t header_end = layout::header::size + std::size_t{table.num()} * 4;
-  std::optional<error> fault;
+  std::optional<detail::dependent_t<error, Byte>> fault;
   for (const auto entry : table) {
     detail::for_each_host_run_of(entry, [&](std::size_t written, std::size_t length) {
       if (fault) return;
