@@ -37,10 +37,12 @@ class resource_name {
     for (std::size_t i = 0; i + 1 < N && i < layout::name_size && literal[i] != '\0'; ++i)
       chars_[i] = literal[i];
   }
-  // A name known only at run time; too long is name_too_long.
-  static constexpr result<resource_name> from(std::string_view s) noexcept {
+  // A name known only at run time; too long is name_too_long. (A template so that its result type
+  // is instantiated where it is called: Name is resource_name.)
+  template <class Name = resource_name>
+  static constexpr result<Name> from(std::string_view s) noexcept {
     if (s.size() > layout::name_size) return error{errc::name_too_long, 0, std::nullopt, s.size()};
-    resource_name n;
+    Name n;
     for (std::size_t i = 0; i < s.size(); ++i) n.chars_[i] = s[i];
     return n;
   }
@@ -211,9 +213,11 @@ constexpr std::size_t table_size() noexcept {
 
 enum class description_fault : std::uint8_t { none, vring_num_0, vring_align_0, raw_standard_type };
 
+// A template so that what it uses is instantiated with the builder: Byte is std::byte.
+template <class Byte>
 class table_writer {
  public:
-  constexpr explicit table_writer(mutable_byte_view out) noexcept : out_(out) {}
+  constexpr explicit table_writer(basic_byte_view<Byte> out) noexcept : out_(out) {}
 
   constexpr void put(std::size_t at, std::uint32_t v) noexcept { (void)out_.write_u32(at, v); }
   constexpr void put_u8(std::size_t at, std::uint8_t v) noexcept { (void)out_.write_u8(at, v); }
@@ -281,20 +285,20 @@ class table_writer {
     fault_ = error{code, at, entry, value};
     kind_ = kind;
   }
-  constexpr const std::optional<error>& fault() const noexcept { return fault_; }
+  constexpr const std::optional<dependent_t<error, Byte>>& fault() const noexcept { return fault_; }
   constexpr description_fault fault_kind() const noexcept { return kind_; }
 
  private:
 
-  mutable_byte_view out_;
-  std::optional<error> fault_{};
+  basic_byte_view<Byte> out_;
+  std::optional<dependent_t<error, Byte>> fault_{};
   description_fault kind_ = description_fault::none;
 };
 
 template <class Image>
 struct build_outcome {
   Image image{};
-  std::optional<error> fault{};
+  std::optional<dependent_t<error, Image>> fault{};
   description_fault kind = description_fault::none;
 };
 

@@ -37,6 +37,12 @@ struct restore_report {
 template <std::size_t Capacity = std::dynamic_extent>
 class clean_copy {
   static constexpr bool in_callers_buffer = Capacity == std::dynamic_extent;
+  using storage_type =
+      std::conditional_t<in_callers_buffer, std::span<std::byte>, std::array<std::byte, Capacity>>;
+  // The types below, named so that they are instantiated with this class (see detail::dependent).
+  using view_type = detail::dependent_t<table_view, storage_type>;
+  using report_type = detail::dependent_t<restore_report, storage_type>;
+  using byte_span = detail::dependent_t<std::span<const std::byte>, storage_type>;
 
  public:
   constexpr clean_copy() noexcept
@@ -47,7 +53,7 @@ class clean_copy {
       : storage_(storage) {}
 
   // Copies a live table, which must be valid; nothing is kept on failure.
-  constexpr result<void> take(std::span<const std::byte> live, endian order,
+  constexpr result<detail::dependent_t<void, storage_type>> take(byte_span live, endian order,
                               parse_options options = {}) noexcept {
     clear();
     if (live.size() > storage_.size())
@@ -66,18 +72,18 @@ class clean_copy {
     taken_ = false;
     size_ = 0;
   }
-  constexpr std::span<const std::byte> bytes() const noexcept {
-    return std::span<const std::byte>(storage_).first(size_);
+  constexpr byte_span bytes() const noexcept {
+    return byte_span(storage_).first(size_);
   }
   constexpr endian order() const noexcept { return order_; }
   // The clean copy as a table (it was valid when taken).
-  constexpr table_view view() const noexcept {
-    return parse_table(bytes(), order_).value_or(table_view{});
+  constexpr view_type view() const noexcept {
+    return parse_table(bytes(), order_).value_or(view_type{});
   }
 
   // The first byte, outside the host's fields, where `live` differs from the clean copy.
-  constexpr std::optional<std::size_t> first_remote_change(
-      std::span<const std::byte> live) const noexcept {
+  constexpr std::optional<detail::dependent_t<std::size_t, storage_type>> first_remote_change(
+      byte_span live) const noexcept {
     if (!taken_) return std::nullopt;
     if (live.size() != size_) return live.size() < size_ ? live.size() : size_;
     // The host's fields, gathered in one walk of the clean copy when a first byte differs; a
@@ -87,7 +93,7 @@ class clean_copy {
     };
     std::array<field, 24> fields{};
     std::size_t count = 0;
-    std::optional<table_view> clean;
+    std::optional<view_type> clean;
     for (std::size_t i = detail::first_difference(live, bytes(), 0); i < size_;) {
       if (!clean) {
         clean = view();
@@ -113,13 +119,13 @@ class clean_copy {
   // Writes the clean copy back over `live`, only where they differ. With on_remote_change::fail,
   // a change by the remote outside the host's fields writes nothing and is
   // table_changed_by_remote (offset: the first changed byte).
-  constexpr result<restore_report> restore(std::span<std::byte> live,
-                                           on_remote_change policy) const noexcept {
+  constexpr result<report_type> restore(std::span<std::byte> live,
+                                        on_remote_change policy) const noexcept {
     if (!taken_) return error{errc::invalid_state, 0, std::nullopt, 0};
     if (live.size() != size_)
       return error{errc::table_changed_by_remote, live.size() < size_ ? live.size() : size_,
                    std::nullopt, live.size()};
-    restore_report report{};
+    report_type report{};
     if (const auto changed = first_remote_change(live)) {
       report.remote_changed = true;
       if (policy == on_remote_change::fail)
@@ -130,7 +136,7 @@ class clean_copy {
       report.bytes_written = detail::copy_differing(bytes(), live);
       return report;
     }
-    const table_view clean = view();  // only the host's fields are written back
+    const view_type clean = view();  // only the host's fields are written back
     for (std::size_t i = detail::first_difference(live, bytes(), 0); i < size_;
          i = detail::first_difference(live, bytes(), i + 1)) {
       if (!is_host_byte(clean, i)) continue;
@@ -143,12 +149,12 @@ class clean_copy {
  private:
   // Asked only for bytes that differ, which are few (the host's writes), so walking the entries
   // each time costs less than keeping a mask of the whole table.
-  static constexpr bool is_host_byte(const table_view& clean, std::size_t i) noexcept {
+  static constexpr bool is_host_byte(const view_type& clean, std::size_t i) noexcept {
     return host_field_end(clean, i) != i;
   }
   // The end of the host's fields that hold byte i (the furthest, where fields overlap), or i
   // when no host field holds it.
-  static constexpr std::size_t host_field_end(const table_view& clean, std::size_t i) noexcept {
+  static constexpr std::size_t host_field_end(const view_type& clean, std::size_t i) noexcept {
     std::size_t end = i;
     for (const auto entry : clean)
       detail::for_each_host_run_of(entry, [&](std::size_t at, std::size_t length) {
@@ -157,8 +163,7 @@ class clean_copy {
     return end;
   }
 
-  std::conditional_t<in_callers_buffer, std::span<std::byte>, std::array<std::byte, Capacity>>
-      storage_{};
+  storage_type storage_{};
   std::size_t size_ = 0;
   endian order_ = endian::little;
   bool taken_ = false;

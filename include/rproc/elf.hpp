@@ -33,10 +33,14 @@
 
 namespace rproc {
 
-class elf_image;
+template <class Byte>
+class basic_elf_image;
+// A checked ELF image: only read_elf makes one.
+using elf_image = basic_elf_image<const std::byte>;
 template <class Bytes = std::span<const std::byte>>
   requires std::convertible_to<const Bytes&, std::span<const std::byte>>
-constexpr result<elf_image> read_elf(const Bytes& file) noexcept;
+constexpr result<basic_elf_image<detail::dependent_t<const std::byte, Bytes>>> read_elf(
+    const Bytes& file) noexcept;
 
 namespace detail {
 
@@ -58,13 +62,15 @@ class elf_header_range;
 using elf_segment_range = elf_header_range<elf_segment>;
 using elf_section_range = elf_header_range<elf_section>;
 
-// A checked ELF image: only read_elf makes one. A view of the file's bytes, valid as long as
-// they are.
-class elf_image {
+// A checked ELF image (elf_image): a view of the file's bytes, valid as long as they are. A
+// template only so that what its members use is instantiated where an image is read, not in every
+// file that includes rproc; Byte is const std::byte.
+template <class Byte>
+class basic_elf_image {
  public:
-  constexpr elf_image() noexcept = default;
+  constexpr basic_elf_image() noexcept = default;
 
-  constexpr std::span<const std::byte> bytes() const noexcept { return file_.bytes(); }
+  constexpr std::span<Byte> bytes() const noexcept { return file_.bytes(); }
   // 32 or 64 (EI_CLASS).
   constexpr unsigned bits() const noexcept { return ident_class_ == elf::class64 ? 64u : 32u; }
   // EI_DATA: the remote's byte order, in which its table is read.
@@ -80,23 +86,23 @@ class elf_image {
   constexpr std::uint64_t boot_address() const noexcept { return entry(); }
 
   // Every program header, in file order (PT_LOAD and the others).
-  constexpr elf_segment_range segments() const noexcept;
+  constexpr elf_header_range<detail::dependent_t<elf_segment, Byte>> segments() const noexcept;
   constexpr std::uint32_t segment_count() const noexcept { return phnum_; }
   constexpr elf_segment segment(std::uint32_t i) const noexcept;
 
   // Every section header, in file order.
-  constexpr elf_section_range sections() const noexcept;
+  constexpr elf_header_range<detail::dependent_t<elf_section, Byte>> sections() const noexcept;
   constexpr std::uint32_t section_count() const noexcept { return shnum_; }
   constexpr elf_section section(std::uint32_t i) const noexcept;
 
   // The first section named `.resource_table` (checked to lie in the file), if any.
-  constexpr std::optional<elf_section> table_section() const noexcept {
+  constexpr std::optional<detail::dependent_t<elf_section, Byte>> table_section() const noexcept {
     if (!table_index_) return std::nullopt;
     return section(*table_index_);
   }
 
   // empty_table_section when that section has size 0 (its offset is the section's sh_offset).
-  constexpr std::optional<warning> empty_table_warning() const noexcept {
+  constexpr std::optional<detail::dependent_t<warning, Byte>> empty_table_warning() const noexcept {
     const auto s = table_section();
     if (!s || s->size != 0) return std::nullopt;
     return warning{errc::empty_table_section, static_cast<std::size_t>(s->offset), std::nullopt,
@@ -106,11 +112,11 @@ class elf_image {
   // The `.resource_table` section's bytes, in the image's byte order, with its address (sh_addr)
   // and file offset (sh_offset); std::nullopt when the image has none (no such section, or one of
   // size 0: see empty_table_warning()). Its parse() reports a fault at its offset in the file.
-  constexpr std::optional<located_table> resource_table() const noexcept {
+  constexpr std::optional<basic_located_table<Byte>> resource_table() const noexcept {
     const auto s = table_section();
     if (!s || s->size == 0) return std::nullopt;
     const auto at = static_cast<std::size_t>(s->offset);
-    return located_table{bytes().subspan(at, static_cast<std::size_t>(s->size)), order(), s->addr,
+    return basic_located_table<Byte>{bytes().subspan(at, static_cast<std::size_t>(s->size)), order(), s->addr,
                          at};
   }
 
@@ -121,7 +127,8 @@ class elf_image {
  private:
   template <class Bytes>
     requires std::convertible_to<const Bytes&, std::span<const std::byte>>
-  friend constexpr result<elf_image> read_elf(const Bytes& file) noexcept;
+  friend constexpr result<basic_elf_image<detail::dependent_t<const std::byte, Bytes>>> read_elf(
+      const Bytes& file) noexcept;
 
   constexpr std::uint16_t half(std::size_t at) const noexcept {
     return file_.u16(at).value_or(0);
@@ -132,12 +139,12 @@ class elf_image {
   constexpr std::uint64_t word_at(std::size_t at) const noexcept {
     return ident_class_ == elf::class64 ? file_.u64(at).value_or(0) : u32_at(at);
   }
-  constexpr std::span<const std::byte> names_from(std::uint32_t name_offset) const noexcept {
+  constexpr std::span<Byte> names_from(std::uint32_t name_offset) const noexcept {
     if (name_offset >= strtab_size_) return {};
     return bytes().subspan(strtab_offset_ + name_offset, strtab_size_ - name_offset);
   }
 
-  byte_view file_{};
+  basic_byte_view<Byte> file_{};
   std::uint8_t ident_class_ = elf::class32;
   std::size_t phoff_ = 0;
   std::size_t shoff_ = 0;
@@ -145,7 +152,7 @@ class elf_image {
   std::uint16_t shnum_ = 0;
   std::size_t strtab_offset_ = 0;
   std::size_t strtab_size_ = 0;
-  std::optional<std::uint32_t> table_index_{};
+  std::optional<detail::dependent_t<std::uint32_t, Byte>> table_index_{};
 };
 
 // The program headers or the section headers of an image, as a random-access range of values.
@@ -156,7 +163,8 @@ class elf_header_range {
   using iterator = index_iterator<elf_header_range, Value>;
 
   constexpr elf_header_range() noexcept = default;
-  constexpr explicit elf_header_range(const elf_image& image) noexcept : image_(image) {}
+  constexpr explicit elf_header_range(const detail::dependent_t<elf_image, Value>& image) noexcept
+      : image_(image) {}
 
   constexpr std::uint32_t size() const noexcept {
     if constexpr (std::is_same_v<Value, elf_segment>) return image_.segment_count();
@@ -171,17 +179,22 @@ class elf_header_range {
   constexpr iterator end() const noexcept { return {*this, size()}; }
 
  private:
-  elf_image image_{};
+  detail::dependent_t<elf_image, Value> image_{};
 };
 
-constexpr elf_segment_range elf_image::segments() const noexcept {
-  return elf_segment_range(*this);
+template <class Byte>
+constexpr elf_header_range<detail::dependent_t<elf_segment, Byte>> basic_elf_image<Byte>::segments()
+    const noexcept {
+  return elf_header_range<detail::dependent_t<elf_segment, Byte>>(*this);
 }
-constexpr elf_section_range elf_image::sections() const noexcept {
-  return elf_section_range(*this);
+template <class Byte>
+constexpr elf_header_range<detail::dependent_t<elf_section, Byte>> basic_elf_image<Byte>::sections()
+    const noexcept {
+  return elf_header_range<detail::dependent_t<elf_section, Byte>>(*this);
 }
 
-constexpr elf_segment elf_image::segment(std::uint32_t i) const noexcept {
+template <class Byte>
+constexpr elf_segment basic_elf_image<Byte>::segment(std::uint32_t i) const noexcept {
   const auto& l = layout();
   const std::size_t at = phoff_ + std::size_t{i} * l.phdr_size;
   elf_segment s{};
@@ -202,7 +215,8 @@ constexpr elf_segment elf_image::segment(std::uint32_t i) const noexcept {
   return s;
 }
 
-constexpr elf_section elf_image::section(std::uint32_t i) const noexcept {
+template <class Byte>
+constexpr elf_section basic_elf_image<Byte>::section(std::uint32_t i) const noexcept {
   const auto& l = layout();
   const std::size_t at = shoff_ + std::size_t{i} * l.shdr_size;
   elf_section s{};
@@ -228,12 +242,14 @@ constexpr elf_section elf_image::section(std::uint32_t i) const noexcept {
 // Extended numbering (e_shnum 0 with the count in section 0) is not read, as in Linux.
 template <class Bytes>
   requires std::convertible_to<const Bytes&, std::span<const std::byte>>
-constexpr result<elf_image> read_elf(const Bytes& bytes) noexcept {
+constexpr result<basic_elf_image<detail::dependent_t<const std::byte, Bytes>>> read_elf(
+    const Bytes& bytes) noexcept {
+  using byte = detail::dependent_t<const std::byte, Bytes>;
   using detail::elf_fault;
-  const std::span<const std::byte> file = bytes;
+  const std::span<byte> file = bytes;
   using detail::fits_in;
   const std::size_t size = file.size();
-  const byte_view ident(file, endian::little);
+  const basic_byte_view<byte> ident(file, endian::little);
 
   // "The header of its class": EI_CLASS when the file is long enough to have one, else ELF32's.
   const std::uint8_t ident_class = ident.u8(elf::ei_class).value_or(0);
@@ -241,15 +257,15 @@ constexpr result<elf_image> read_elf(const Bytes& bytes) noexcept {
   if (size < l.header_size) return elf_fault(errc::elf_too_small, 0, size);
   if (!has_elf_magic(file))
     return elf_fault(errc::elf_bad_magic, elf::ei_magic,
-                     byte_view(file, endian::big).u32(elf::ei_magic).value_or(0));
+                     basic_byte_view<byte>(file, endian::big).u32(elf::ei_magic).value_or(0));
   if (ident_class != elf::class32 && ident_class != elf::class64)
     return elf_fault(errc::elf_bad_class, elf::ei_class, ident_class);
   const std::uint8_t data = ident.u8(elf::ei_data).value_or(0);
   if (data != elf::data_little && data != elf::data_big)
     return elf_fault(errc::elf_bad_data, elf::ei_data, data);
 
-  elf_image image;
-  image.file_ = byte_view(file, data == elf::data_big ? endian::big : endian::little);
+  basic_elf_image<byte> image;
+  image.file_ = basic_byte_view<byte>(file, data == elf::data_big ? endian::big : endian::little);
   image.ident_class_ = ident_class;
 
   const std::uint16_t ehsize = image.half(l.e_ehsize);
@@ -329,15 +345,8 @@ constexpr result<elf_image> read_elf(const Bytes& bytes) noexcept {
 
 namespace detail {
 
-constexpr void copy_bytes(std::span<std::byte> to, std::span<const std::byte> from) noexcept {
-  if (std::is_constant_evaluated()) {
-    for (std::size_t i = 0; i < from.size(); ++i) to[i] = from[i];
-  } else if (!from.empty()) {
-    __builtin_memmove(to.data(), from.data(), from.size());  // the two may alias
-  }
-}
-
-constexpr void zero_bytes(std::span<std::byte> to) noexcept {
+template <class Byte = std::byte>
+constexpr void zero_bytes(std::span<dependent_t<std::byte, Byte>> to) noexcept {
   if (std::is_constant_evaluated()) {
     for (auto& b : to) b = std::byte{0};
   } else if (!to.empty()) {
@@ -347,13 +356,13 @@ constexpr void zero_bytes(std::span<std::byte> to) noexcept {
 
 // Where segment s goes: memsz bytes at p_paddr, or nothing.
 template <class Translate>
-constexpr std::optional<std::span<std::byte>> segment_target(const elf_segment& s,
-                                                             Translate& da_to_va) {
+constexpr std::optional<std::span<dependent_t<std::byte, Translate>>> segment_target(
+    const elf_segment& s, Translate& da_to_va) {
   if constexpr (sizeof(std::size_t) < sizeof(std::uint64_t)) {
     if (s.memsz > SIZE_MAX) return std::nullopt;  // a 32-bit host cannot hold it
   }
   const auto length = static_cast<std::size_t>(s.memsz);
-  const std::span<std::byte> target = da_to_va(s.paddr, length);
+  const std::span<dependent_t<std::byte, Translate>> target = da_to_va(s.paddr, length);
   if (target.size() < length) return std::nullopt;
   return target.first(length);
 }
@@ -374,7 +383,8 @@ inline constexpr std::size_t load_segments_capacity = 64;
 // translate or translates to fewer than p_memsz bytes.
 template <class Translate>
   requires address_translation<std::remove_reference_t<Translate>>
-constexpr result<void> load_segments(const elf_image& image, Translate&& da_to_va) {
+constexpr result<detail::dependent_t<void, Translate>> load_segments(
+    const detail::dependent_t<elf_image, Translate>& image, Translate&& da_to_va) {
   bool any_load = false;
   for (const elf_segment s : image.segments()) any_load = any_load || s.is_load();
   if (!any_load)
@@ -392,14 +402,15 @@ constexpr result<void> load_segments(const elf_image& image, Translate&& da_to_v
     if (!s.is_load() || s.memsz == 0) continue;
     const auto target = detail::segment_target(s, translate);
     if (!target) return detail::elf_fault(errc::segment_not_mapped, s.header_offset, s.paddr);
-    detail::copy_bytes(*target, s.contents);
+    detail::copy_into(*target, s.contents);
     detail::zero_bytes(target->subspan(s.contents.size()));
   }
   return {};
 }
 
+template <class Byte>
 template <class Translate>
-constexpr result<void> elf_image::load(Translate&& da_to_va) const {
+constexpr result<void> basic_elf_image<Byte>::load(Translate&& da_to_va) const {
   return load_segments(*this, std::forward<Translate>(da_to_va));
 }
 

@@ -65,7 +65,8 @@ class shared_table {
         order_(order) {}
 
   // Copies the live table now and validates the copy; the view lives until the next read().
-  result<table_view> read() noexcept {
+  // (table_view, named through Size so that it is instantiated with this class: detail::dependent.)
+  result<detail::dependent_t<table_view, std::span<std::byte, Size>>> read() noexcept {
     const std::span<std::byte, Size> copy = copy_bytes();
     const auto* live = reinterpret_cast<const volatile unsigned char*>(live_);
     for (std::size_t i = 0; i < copy.size(); ++i)
@@ -270,7 +271,7 @@ class vdev_link {
  private:
   struct sighting {
     link_event event = link_event::none;
-    std::optional<vdev_entry> vdev{};
+    std::optional<detail::dependent_t<vdev_entry, std::span<std::byte, Size>>> vdev{};
   };
 
   sighting look() noexcept {

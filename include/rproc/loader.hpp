@@ -12,6 +12,8 @@
 #include <span>
 #include <type_traits>
 
+#include "bytes.hpp"
+
 namespace rproc {
 
 // Given a device address and a length, the writable host memory for that range, either as
@@ -28,7 +30,7 @@ namespace detail {
 template <class F>
 constexpr std::span<std::byte> translate(F& f, std::uint64_t da, std::size_t length) {
   if constexpr (std::convertible_to<decltype(f(da, length)), std::optional<std::span<std::byte>>>) {
-    const std::optional<std::span<std::byte>> target = f(da, length);
+    const detail::dependent_t<std::optional<std::span<std::byte>>, F> target = f(da, length);
     return target ? *target : std::span<std::byte>{};
   } else {
     return std::span<std::byte>(f(da, length));

@@ -20,8 +20,10 @@ template <class Byte>
 struct basic_located_table {
   std::span<Byte> bytes{};
   endian order = endian::little;
-  std::optional<std::uint64_t> da{};         // where the firmware has it (an ELF section's sh_addr)
-  std::optional<std::size_t> file_offset{};  // in the file it was read from (sh_offset)
+  // Where the firmware has it (an ELF section's sh_addr).
+  std::optional<detail::dependent_t<std::uint64_t, Byte>> da{};
+  // In the file it was read from (sh_offset).
+  std::optional<detail::dependent_t<std::size_t, Byte>> file_offset{};
 
   // Validates the table (parse_table); a fault's offset is in the file where that is known.
   constexpr result<basic_table_view<Byte>> parse(parse_options options = {}) const noexcept {
@@ -32,7 +34,7 @@ struct basic_located_table {
     return e;
   }
 
-  constexpr operator basic_located_table<const std::byte>() const noexcept
+  constexpr operator basic_located_table<detail::dependent_t<const std::byte, Byte>>() const noexcept
     requires(!std::is_const_v<Byte>)
   {
     return {bytes, order, da, file_offset};

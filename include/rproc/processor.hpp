@@ -82,6 +82,11 @@ class claim;
 template <platform Platform>
 class processor {
   static_assert(check_platform<Platform>());
+  // The table's types, named through Platform so that they are instantiated with this class, not
+  // in every file that includes rproc (see detail::dependent).
+  using table_view = detail::dependent_t<rproc::table_view, Platform>;
+  using mutable_table_view = detail::dependent_t<rproc::mutable_table_view, Platform>;
+  using located_table = detail::dependent_t<rproc::located_table, Platform>;
 
  public:
   using platform_type = Platform;

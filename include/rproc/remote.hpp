@@ -128,7 +128,7 @@ class outcome {
 
  private:
   claim<Platform> claim_;
-  std::optional<rproc::error> error_;
+  std::optional<dependent_t<rproc::error, Platform>> error_;
 };
 }  // namespace detail
 

@@ -113,6 +113,17 @@ class warning_list {
 // The host's resources of one remote, in fixed capacities.
 template <platform Platform, class Limits = typename limits_of<Platform>::type>
 class resource_set {
+  // The table's types, named through Platform so that they are instantiated with this class, not
+  // in every file that includes rproc (see detail::dependent).
+  using mutable_table_view = detail::dependent_t<rproc::mutable_table_view, Platform>;
+  using mutable_carveout_entry = detail::dependent_t<rproc::mutable_carveout_entry, Platform>;
+  using mutable_devmem_entry = detail::dependent_t<rproc::mutable_devmem_entry, Platform>;
+  using mutable_trace_entry = detail::dependent_t<rproc::mutable_trace_entry, Platform>;
+  using mutable_vdev_entry = detail::dependent_t<rproc::mutable_vdev_entry, Platform>;
+  using mutable_vendor_entry = detail::dependent_t<rproc::mutable_vendor_entry, Platform>;
+  using mutable_unknown_entry = detail::dependent_t<rproc::mutable_unknown_entry, Platform>;
+  using warnings_type = detail::dependent_t<warning_list<16>, Platform>;
+
  public:
   static constexpr std::size_t max_resources = Limits::max_resources;
   static constexpr std::size_t max_vdevs = Limits::max_vdevs;
@@ -133,7 +144,7 @@ class resource_set {
     return std::span(devmems_).first(devmem_count_);
   }
   constexpr std::uint32_t notify_ids_in_use() const noexcept { return notify_ids_.in_use(); }
-  constexpr const warning_list<16>& warnings() const noexcept { return warnings_; }
+  constexpr const warnings_type& warnings() const noexcept { return warnings_; }
   constexpr bool empty() const noexcept {
     return carveout_count_ == 0 && vring_count_ == 0 && vdev_count_ == 0 && trace_count_ == 0 &&
            devmem_count_ == 0;
@@ -399,7 +410,8 @@ class resource_set {
   result<void> hand_vendor(Platform& platform, const mutable_vendor_entry& v) noexcept {
     vendor_outcome outcome = vendor_outcome::ignored;
     if constexpr (platform_handles_vendor<Platform>) outcome = platform.handle_vendor(vendor_entry(
-        basic_byte_view<const std::byte>(v.bytes()), v.index(), v.offset()));
+        basic_byte_view<detail::dependent_t<const std::byte, Platform>>(v.bytes()), v.index(),
+        v.offset()));
     else (void)platform;
     if (outcome == vendor_outcome::failed)
       return error{errc::vendor_resource_failed, v.offset(), v.index(), v.type_id()};
@@ -416,7 +428,7 @@ class resource_set {
   std::size_t carveout_count_ = 0, vring_count_ = 0, trace_count_ = 0, devmem_count_ = 0,
               vdev_count_ = 0;
   notify_id_pool<Limits::max_notify_ids> notify_ids_{};
-  warning_list<16> warnings_{};
+  warnings_type warnings_{};
 };
 
 }  // namespace rproc
