@@ -66,13 +66,15 @@ for cxx in $compilers; do
   for s in "${subjects[@]}"; do
     IFS='|' read -r name line target <<<"$s"
     cpu=$(median 1 <"$work/$name.ms")
-    printf '  %-32s %5d (%5d)' "${line:-empty translation unit}" "$cpu" "$(median 2 <"$work/$name.ms")"
+    printf '  %-32s %5d (%5d)' "${line:-empty translation unit}" "$cpu" \
+      "$(median 2 <"$work/$name.ms")"
     if [ "$name" != empty ]; then
       extra=$((cpu - empty))
-      printf '  %+5d  %5.2fx <ranges>' "$extra" "$(awk -v a="$extra" -v b="$ranges_extra" 'BEGIN { print a / b }')"
+      ratio=$(awk -v a="$extra" -v b="$ranges_extra" 'BEGIN { printf "%.2f", a / b }')
+      printf '  %+5d  %5.2fx <ranges>' "$extra" "$ratio"
       if [ "$target" != "-" ]; then
         if [ "$cxx" = g++-12 ]; then
-          verdict=$(awk -v a="$extra" -v b="$ranges_extra" -v t="$target" 'BEGIN { print (a / b <= t) ? "met" : "MISSED" }')
+          verdict=$(awk -v r="$ratio" -v t="$target" 'BEGIN { print (r <= t) ? "met" : "MISSED" }')
           printf '  (target <= %s: %s)' "$target" "$verdict"
         else
           printf '  (g++-12 target <= %s; for information)' "$target"

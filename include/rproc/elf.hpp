@@ -116,8 +116,8 @@ class basic_elf_image {
     const auto s = table_section();
     if (!s || s->size == 0) return std::nullopt;
     const auto at = static_cast<std::size_t>(s->offset);
-    return basic_located_table<Byte>{bytes().subspan(at, static_cast<std::size_t>(s->size)), order(), s->addr,
-                         at};
+    return basic_located_table<Byte>{bytes().subspan(at, static_cast<std::size_t>(s->size)),
+                                     order(), s->addr, at};
   }
 
   // load_segments(*this, da_to_va).
@@ -239,7 +239,8 @@ constexpr elf_section basic_elf_image<Byte>::section(std::uint32_t i) const noex
 
 // Checks `file` as an ELF image, every check of SPEC section 2 in SPEC's order, and returns the
 // first fault with the file offset of the faulty header field, section header or program header.
-// Extended numbering (e_shnum 0 with the count in section 0) is not read, as in Linux.
+// Extended numbering (e_shnum 0 with the count in section 0) is not read, as in Linux. It returns
+// a result<elf_image>.
 template <class Bytes>
   requires std::convertible_to<const Bytes&, std::span<const std::byte>>
 constexpr result<basic_elf_image<detail::dependent_t<const std::byte, Bytes>>> read_elf(

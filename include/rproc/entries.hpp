@@ -394,7 +394,8 @@ class basic_resource_entry : public detail::entry_base<Byte> {
     return std::forward<F>(f)(typed<basic_unknown_entry<Byte>>());
   }
 
-  constexpr operator basic_resource_entry<detail::dependent_t<const std::byte, Byte>>() const noexcept
+  constexpr operator basic_resource_entry<detail::dependent_t<const std::byte, Byte>>()
+      const noexcept
     requires base::is_mutable
   {
     return {this->bytes_, this->index_, this->offset_};

@@ -34,7 +34,8 @@ struct basic_located_table {
     return e;
   }
 
-  constexpr operator basic_located_table<detail::dependent_t<const std::byte, Byte>>() const noexcept
+  constexpr operator basic_located_table<detail::dependent_t<const std::byte, Byte>>()
+      const noexcept
     requires(!std::is_const_v<Byte>)
   {
     return {bytes, order, da, file_offset};

@@ -184,23 +184,21 @@ template <class Byte>
 
 // Validates `bytes` (a std::span<const std::byte>, or anything that converts to one) as a resource
 // table in byte order `order` (the remote's) and returns a view of it, or the first fault (offsets
-// are from the first byte of `bytes`).
+// are from the first byte of `bytes`). It returns a result<table_view>, spelled through
+// detail::dependent_t so that it is instantiated where parse_table is called.
 template <class Bytes = std::span<const std::byte>>
   requires std::convertible_to<const Bytes&, std::span<const std::byte>>
 [[gnu::always_inline]] constexpr result<basic_table_view<detail::dependent_t<const std::byte, Bytes>>>
-parse_table(const Bytes& bytes, endian order = endian::little,
-                                         parse_options options = {}) noexcept {
-  return parse_table_bytes(basic_byte_view<detail::dependent_t<const std::byte, Bytes>>(bytes, order),
-                           options);
+parse_table(const Bytes& bytes, endian order = endian::little, parse_options options = {}) noexcept {
+  using byte = detail::dependent_t<const std::byte, Bytes>;
+  return parse_table_bytes(basic_byte_view<byte>(bytes, order), options);
 }
 
 // The same, for a live table the host writes into (SPEC section 3).
 template <class Bytes = std::span<std::byte>>
   requires std::convertible_to<Bytes, std::span<std::byte>>
 constexpr result<basic_table_view<detail::dependent_t<std::byte, Bytes>>> parse_mutable_table(
-    Bytes&& bytes,
-                                                         endian order = endian::little,
-                                                         parse_options options = {}) noexcept {
+    Bytes&& bytes, endian order = endian::little, parse_options options = {}) noexcept {
   using byte = detail::dependent_t<std::byte, Bytes>;
   const std::span<byte> writable = std::forward<Bytes>(bytes);
   return parse_table_bytes(basic_byte_view<byte>(writable, order), options);
