@@ -44,6 +44,26 @@ inline constexpr dynamic_endian_t dynamic_endian{};
 
 namespace detail {
 
+// `T`, named through a type that depends on `Dependent`. A signature or an expression of one of
+// rproc's templates written with it is completed when that template is instantiated, not in every
+// file that includes rproc: GCC instantiates the class templates a template's non-dependent
+// signatures and expressions name where it reads them, and clang the functions they call.
+template <class T, class Dependent>
+struct dependent {
+  using type = T;
+};
+template <class T, class Dependent>
+using dependent_t = typename dependent<T, Dependent>::type;
+
+template <class Dependent, class T>
+constexpr const dependent_t<T, Dependent>& deferred(const T& value) noexcept {
+  return value;
+}
+template <class Dependent, class T>
+constexpr dependent_t<T, Dependent>& deferred(T& value) noexcept {
+  return value;
+}
+
 template <auto Order>
 struct order_holder {
   constexpr order_holder() noexcept = default;
@@ -117,7 +137,11 @@ RPROC_ALWAYS_INLINE constexpr void store(std::byte* p, Unsigned v, endian order)
 }
 
 // Copies `from` to the start of `to` (at least as long); one memmove outside constant evaluation.
-constexpr void copy_into(std::span<std::byte> to, std::span<const std::byte> from) noexcept {
+// The byte helpers below are templates only so that their spans are completed where they are
+// used (see `dependent`); Byte is always std::byte.
+template <class Byte = std::byte>
+constexpr void copy_into(std::span<dependent_t<std::byte, Byte>> to,
+                         std::span<dependent_t<const std::byte, Byte>> from) noexcept {
   if (std::is_constant_evaluated()) {
     for (std::size_t i = 0; i < from.size(); ++i) to[i] = from[i];
   } else if (!from.empty()) {
@@ -128,7 +152,9 @@ constexpr void copy_into(std::span<std::byte> to, std::span<const std::byte> fro
 // The first index at or after `from` where `a` and `b` (at least as long) differ, else
 // a.size(). A live table and its clean copy differ in a few bytes of up to 4 KiB: outside
 // constant evaluation, equal bytes are skipped 64, then 8 at a time, rather than one by one.
-constexpr std::size_t first_difference(std::span<const std::byte> a, std::span<const std::byte> b,
+template <class Byte = std::byte>
+constexpr std::size_t first_difference(std::span<dependent_t<const std::byte, Byte>> a,
+                                       std::span<dependent_t<const std::byte, Byte>> b,
                                        std::size_t from) noexcept {
   if (from >= a.size()) return a.size();
   if (!std::is_constant_evaluated()) {
@@ -149,7 +175,9 @@ constexpr std::size_t first_difference(std::span<const std::byte> a, std::span<c
 
 // The first index at or after `from` where `a` and `b` (at least as long) are equal again, else
 // a.size(): the end of a run of differing bytes, which is short (a field the host wrote).
-constexpr std::size_t first_equal(std::span<const std::byte> a, std::span<const std::byte> b,
+template <class Byte = std::byte>
+constexpr std::size_t first_equal(std::span<dependent_t<const std::byte, Byte>> a,
+                                  std::span<dependent_t<const std::byte, Byte>> b,
                                   std::size_t from) noexcept {
   while (from < a.size() && a[from] != b[from]) ++from;
   return from;
@@ -158,14 +186,15 @@ constexpr std::size_t first_equal(std::span<const std::byte> a, std::span<const 
 // Writes `from` over `to` (at least as long) only where they differ, byte by byte as store_byte
 // does (a live table is device memory another processor reads: bytes already right are not
 // written); returns the bytes written.
-constexpr std::size_t copy_differing(std::span<const std::byte> from,
-                                     std::span<std::byte> to) noexcept {
+template <class Byte = std::byte>
+constexpr std::size_t copy_differing(std::span<dependent_t<const std::byte, Byte>> from,
+                                     std::span<dependent_t<std::byte, Byte>> to) noexcept {
   std::size_t written = 0;
-  for (std::size_t i = first_difference(from, to, 0); i < from.size();) {
-    const std::size_t end = first_equal(from, to, i);
+  for (std::size_t i = first_difference<Byte>(from, to, 0); i < from.size();) {
+    const std::size_t end = first_equal<Byte>(from, to, i);
     for (std::size_t k = i; k < end; ++k) store_byte(to.data() + k, from[k]);
     written += end - i;
-    i = first_difference(from, to, end);
+    i = first_difference<Byte>(from, to, end);
   }
   return written;
 }
@@ -229,18 +258,19 @@ class basic_byte_view {
     if (!contains(offset, sizeof(Unsigned))) return std::nullopt;
     return detail::load<Unsigned>(bytes_.data() + offset, order());
   }
-  RPROC_ALWAYS_INLINE constexpr std::optional<std::uint8_t> u8(std::size_t offset) const noexcept {
+  RPROC_ALWAYS_INLINE constexpr std::optional<detail::dependent_t<std::uint8_t, Byte>> u8(
+      std::size_t offset) const noexcept {
     return read<std::uint8_t>(offset);
   }
-  RPROC_ALWAYS_INLINE constexpr std::optional<std::uint16_t> u16(
+  RPROC_ALWAYS_INLINE constexpr std::optional<detail::dependent_t<std::uint16_t, Byte>> u16(
       std::size_t offset) const noexcept {
     return read<std::uint16_t>(offset);
   }
-  RPROC_ALWAYS_INLINE constexpr std::optional<std::uint32_t> u32(
+  RPROC_ALWAYS_INLINE constexpr std::optional<detail::dependent_t<std::uint32_t, Byte>> u32(
       std::size_t offset) const noexcept {
     return read<std::uint32_t>(offset);
   }
-  RPROC_ALWAYS_INLINE constexpr std::optional<std::uint64_t> u64(
+  RPROC_ALWAYS_INLINE constexpr std::optional<detail::dependent_t<std::uint64_t, Byte>> u64(
       std::size_t offset) const noexcept {
     return read<std::uint64_t>(offset);
   }
@@ -1221,7 +1251,7 @@ class basic_trace_entry : public detail::named_region<Byte, layout::trace> {
  public:
   static constexpr entry_kind kind = entry_kind::trace;
 
-  constexpr operator basic_trace_entry<const std::byte>() const noexcept
+  constexpr operator basic_trace_entry<detail::dependent_t<const std::byte, Byte>>() const noexcept
     requires base::is_mutable
   {
     return {this->bytes_, this->index_, this->offset_};
@@ -1321,7 +1351,7 @@ class basic_vdev_entry : public detail::entry_base<Byte> {
     this->template put<F::status>(v);
   }
 
-  constexpr operator basic_vdev_entry<const std::byte>() const noexcept
+  constexpr operator basic_vdev_entry<detail::dependent_t<const std::byte, Byte>>() const noexcept
     requires base::is_mutable
   {
     return {this->bytes_, this->index_, this->offset_};
@@ -1427,7 +1457,8 @@ class basic_resource_entry : public detail::entry_base<Byte> {
     return std::forward<F>(f)(typed<basic_unknown_entry<Byte>>());
   }
 
-  constexpr operator basic_resource_entry<const std::byte>() const noexcept
+  constexpr operator basic_resource_entry<detail::dependent_t<const std::byte, Byte>>()
+      const noexcept
     requires base::is_mutable
   {
     return {this->bytes_, this->index_, this->offset_};
@@ -1699,10 +1730,10 @@ class basic_table_view {
   // The end of the last byte any entry uses; bytes after it (to size_bytes()) are padding.
   constexpr std::size_t used_bytes() const noexcept;
 
-  constexpr operator basic_table_view<const std::byte>() const noexcept
+  constexpr operator basic_table_view<detail::dependent_t<const std::byte, Byte>>() const noexcept
     requires is_mutable
   {
-    return basic_table_view<const std::byte>(bytes_, num_);
+    return basic_table_view<detail::dependent_t<const std::byte, Byte>>(bytes_, num_);
   }
 
  private:
@@ -1724,24 +1755,6 @@ class basic_table_view {
 
 using table_view = basic_table_view<const std::byte>;
 using mutable_table_view = basic_table_view<std::byte>;
-
-namespace detail {
-// `value` seen through a type that depends on `Dependent`: a call made with it from inside one of
-// rproc's templates is instantiated with that template, not in every file that includes rproc
-// (GCC and clang instantiate a call whose arguments depend on nothing where it is written).
-template <class T, class Dependent>
-struct dependent {
-  using type = T;
-};
-template <class Dependent, class T>
-constexpr const typename dependent<T, Dependent>::type& deferred(const T& value) noexcept {
-  return value;
-}
-template <class Dependent, class T>
-constexpr typename dependent<T, Dependent>::type& deferred(T& value) noexcept {
-  return value;
-}
-}  // namespace detail
 
 template <class Byte>
 [[gnu::always_inline]] constexpr result<basic_table_view<Byte>> parse_table_bytes(
@@ -1771,22 +1784,24 @@ template <class Byte>
 
 // Validates `bytes` (a std::span<const std::byte>, or anything that converts to one) as a resource
 // table in byte order `order` (the remote's) and returns a view of it, or the first fault (offsets
-// are from the first byte of `bytes`).
+// are from the first byte of `bytes`). It returns a result<table_view>, spelled through
+// detail::dependent_t so that it is instantiated where parse_table is called.
 template <class Bytes = std::span<const std::byte>>
   requires std::convertible_to<const Bytes&, std::span<const std::byte>>
-[[gnu::always_inline]] constexpr result<table_view> parse_table(const Bytes& bytes, endian order = endian::little,
-                                         parse_options options = {}) noexcept {
-  return parse_table_bytes(basic_byte_view<const std::byte>(bytes, order), options);
+[[gnu::always_inline]] constexpr result<basic_table_view<detail::dependent_t<const std::byte, Bytes>>>
+parse_table(const Bytes& bytes, endian order = endian::little, parse_options options = {}) noexcept {
+  using byte = detail::dependent_t<const std::byte, Bytes>;
+  return parse_table_bytes(basic_byte_view<byte>(bytes, order), options);
 }
 
 // The same, for a live table the host writes into (SPEC section 3).
 template <class Bytes = std::span<std::byte>>
   requires std::convertible_to<Bytes, std::span<std::byte>>
-constexpr result<mutable_table_view> parse_mutable_table(Bytes&& bytes,
-                                                         endian order = endian::little,
-                                                         parse_options options = {}) noexcept {
-  const std::span<std::byte> writable = std::forward<Bytes>(bytes);
-  return parse_table_bytes(basic_byte_view<std::byte>(writable, order), options);
+constexpr result<basic_table_view<detail::dependent_t<std::byte, Bytes>>> parse_mutable_table(
+    Bytes&& bytes, endian order = endian::little, parse_options options = {}) noexcept {
+  using byte = detail::dependent_t<std::byte, Bytes>;
+  const std::span<byte> writable = std::forward<Bytes>(bytes);
+  return parse_table_bytes(basic_byte_view<byte>(writable, order), options);
 }
 
 // A field a host writes into a live table (SPEC section 3), where it lies: its offset in the
@@ -1919,7 +1934,7 @@ template <class Byte>
 constexpr result<void> check_host_fields(const basic_table_view<Byte>& table) noexcept {
   if (detail::entries_in_sequence(table)) return {};  // the common layout: nothing can overlap
   const std::size_t header_end = layout::header::size + std::size_t{table.num()} * 4;
-  std::optional<error> fault;
+  std::optional<detail::dependent_t<error, Byte>> fault;
   for (const auto entry : table) {
     detail::for_each_host_run_of(entry, [&](std::size_t written, std::size_t length) {
       if (fault) return;
@@ -2006,10 +2021,12 @@ class resource_name {
     for (std::size_t i = 0; i + 1 < N && i < layout::name_size && literal[i] != '\0'; ++i)
       chars_[i] = literal[i];
   }
-  // A name known only at run time; too long is name_too_long.
-  static constexpr result<resource_name> from(std::string_view s) noexcept {
+  // A name known only at run time; too long is name_too_long. (A template so that its result type
+  // is instantiated where it is called: Name is resource_name.)
+  template <class Name = resource_name>
+  static constexpr result<Name> from(std::string_view s) noexcept {
     if (s.size() > layout::name_size) return error{errc::name_too_long, 0, std::nullopt, s.size()};
-    resource_name n;
+    Name n;
     for (std::size_t i = 0; i < s.size(); ++i) n.chars_[i] = s[i];
     return n;
   }
@@ -2180,9 +2197,11 @@ constexpr std::size_t table_size() noexcept {
 
 enum class description_fault : std::uint8_t { none, vring_num_0, vring_align_0, raw_standard_type };
 
+// A template so that what it uses is instantiated with the builder: Byte is std::byte.
+template <class Byte>
 class table_writer {
  public:
-  constexpr explicit table_writer(mutable_byte_view out) noexcept : out_(out) {}
+  constexpr explicit table_writer(basic_byte_view<Byte> out) noexcept : out_(out) {}
 
   constexpr void put(std::size_t at, std::uint32_t v) noexcept { (void)out_.write_u32(at, v); }
   constexpr void put_u8(std::size_t at, std::uint8_t v) noexcept { (void)out_.write_u8(at, v); }
@@ -2250,20 +2269,20 @@ class table_writer {
     fault_ = error{code, at, entry, value};
     kind_ = kind;
   }
-  constexpr const std::optional<error>& fault() const noexcept { return fault_; }
+  constexpr const std::optional<dependent_t<error, Byte>>& fault() const noexcept { return fault_; }
   constexpr description_fault fault_kind() const noexcept { return kind_; }
 
  private:
 
-  mutable_byte_view out_;
-  std::optional<error> fault_{};
+  basic_byte_view<Byte> out_;
+  std::optional<dependent_t<error, Byte>> fault_{};
   description_fault kind_ = description_fault::none;
 };
 
 template <class Image>
 struct build_outcome {
   Image image{};
-  std::optional<error> fault{};
+  std::optional<dependent_t<error, Image>> fault{};
   description_fault kind = description_fault::none;
 };
 
@@ -2504,7 +2523,7 @@ namespace detail {
 template <class F>
 constexpr std::span<std::byte> translate(F& f, std::uint64_t da, std::size_t length) {
   if constexpr (std::convertible_to<decltype(f(da, length)), std::optional<std::span<std::byte>>>) {
-    const std::optional<std::span<std::byte>> target = f(da, length);
+    const detail::dependent_t<std::optional<std::span<std::byte>>, F> target = f(da, length);
     return target ? *target : std::span<std::byte>{};
   } else {
     return std::span<std::byte>(f(da, length));
@@ -2577,8 +2596,10 @@ template <class Byte>
 struct basic_located_table {
   std::span<Byte> bytes{};
   endian order = endian::little;
-  std::optional<std::uint64_t> da{};         // where the firmware has it (an ELF section's sh_addr)
-  std::optional<std::size_t> file_offset{};  // in the file it was read from (sh_offset)
+  // Where the firmware has it (an ELF section's sh_addr).
+  std::optional<detail::dependent_t<std::uint64_t, Byte>> da{};
+  // In the file it was read from (sh_offset).
+  std::optional<detail::dependent_t<std::size_t, Byte>> file_offset{};
 
   // Validates the table (parse_table); a fault's offset is in the file where that is known.
   constexpr result<basic_table_view<Byte>> parse(parse_options options = {}) const noexcept {
@@ -2589,7 +2610,8 @@ struct basic_located_table {
     return e;
   }
 
-  constexpr operator basic_located_table<const std::byte>() const noexcept
+  constexpr operator basic_located_table<detail::dependent_t<const std::byte, Byte>>()
+      const noexcept
     requires(!std::is_const_v<Byte>)
   {
     return {bytes, order, da, file_offset};
@@ -2630,10 +2652,14 @@ using mutable_located_table = basic_located_table<std::byte>;
 
 namespace rproc {
 
-class elf_image;
+template <class Byte>
+class basic_elf_image;
+// A checked ELF image: only read_elf makes one.
+using elf_image = basic_elf_image<const std::byte>;
 template <class Bytes = std::span<const std::byte>>
   requires std::convertible_to<const Bytes&, std::span<const std::byte>>
-constexpr result<elf_image> read_elf(const Bytes& file) noexcept;
+constexpr result<basic_elf_image<detail::dependent_t<const std::byte, Bytes>>> read_elf(
+    const Bytes& file) noexcept;
 
 namespace detail {
 
@@ -2655,13 +2681,15 @@ class elf_header_range;
 using elf_segment_range = elf_header_range<elf_segment>;
 using elf_section_range = elf_header_range<elf_section>;
 
-// A checked ELF image: only read_elf makes one. A view of the file's bytes, valid as long as
-// they are.
-class elf_image {
+// A checked ELF image (elf_image): a view of the file's bytes, valid as long as they are. A
+// template only so that what its members use is instantiated where an image is read, not in every
+// file that includes rproc; Byte is const std::byte.
+template <class Byte>
+class basic_elf_image {
  public:
-  constexpr elf_image() noexcept = default;
+  constexpr basic_elf_image() noexcept = default;
 
-  constexpr std::span<const std::byte> bytes() const noexcept { return file_.bytes(); }
+  constexpr std::span<Byte> bytes() const noexcept { return file_.bytes(); }
   // 32 or 64 (EI_CLASS).
   constexpr unsigned bits() const noexcept { return ident_class_ == elf::class64 ? 64u : 32u; }
   // EI_DATA: the remote's byte order, in which its table is read.
@@ -2677,23 +2705,23 @@ class elf_image {
   constexpr std::uint64_t boot_address() const noexcept { return entry(); }
 
   // Every program header, in file order (PT_LOAD and the others).
-  constexpr elf_segment_range segments() const noexcept;
+  constexpr elf_header_range<detail::dependent_t<elf_segment, Byte>> segments() const noexcept;
   constexpr std::uint32_t segment_count() const noexcept { return phnum_; }
   constexpr elf_segment segment(std::uint32_t i) const noexcept;
 
   // Every section header, in file order.
-  constexpr elf_section_range sections() const noexcept;
+  constexpr elf_header_range<detail::dependent_t<elf_section, Byte>> sections() const noexcept;
   constexpr std::uint32_t section_count() const noexcept { return shnum_; }
   constexpr elf_section section(std::uint32_t i) const noexcept;
 
   // The first section named `.resource_table` (checked to lie in the file), if any.
-  constexpr std::optional<elf_section> table_section() const noexcept {
+  constexpr std::optional<detail::dependent_t<elf_section, Byte>> table_section() const noexcept {
     if (!table_index_) return std::nullopt;
     return section(*table_index_);
   }
 
   // empty_table_section when that section has size 0 (its offset is the section's sh_offset).
-  constexpr std::optional<warning> empty_table_warning() const noexcept {
+  constexpr std::optional<detail::dependent_t<warning, Byte>> empty_table_warning() const noexcept {
     const auto s = table_section();
     if (!s || s->size != 0) return std::nullopt;
     return warning{errc::empty_table_section, static_cast<std::size_t>(s->offset), std::nullopt,
@@ -2703,12 +2731,12 @@ class elf_image {
   // The `.resource_table` section's bytes, in the image's byte order, with its address (sh_addr)
   // and file offset (sh_offset); std::nullopt when the image has none (no such section, or one of
   // size 0: see empty_table_warning()). Its parse() reports a fault at its offset in the file.
-  constexpr std::optional<located_table> resource_table() const noexcept {
+  constexpr std::optional<basic_located_table<Byte>> resource_table() const noexcept {
     const auto s = table_section();
     if (!s || s->size == 0) return std::nullopt;
     const auto at = static_cast<std::size_t>(s->offset);
-    return located_table{bytes().subspan(at, static_cast<std::size_t>(s->size)), order(), s->addr,
-                         at};
+    return basic_located_table<Byte>{bytes().subspan(at, static_cast<std::size_t>(s->size)),
+                                     order(), s->addr, at};
   }
 
   // load_segments(*this, da_to_va).
@@ -2718,7 +2746,8 @@ class elf_image {
  private:
   template <class Bytes>
     requires std::convertible_to<const Bytes&, std::span<const std::byte>>
-  friend constexpr result<elf_image> read_elf(const Bytes& file) noexcept;
+  friend constexpr result<basic_elf_image<detail::dependent_t<const std::byte, Bytes>>> read_elf(
+      const Bytes& file) noexcept;
 
   constexpr std::uint16_t half(std::size_t at) const noexcept {
     return file_.u16(at).value_or(0);
@@ -2729,12 +2758,12 @@ class elf_image {
   constexpr std::uint64_t word_at(std::size_t at) const noexcept {
     return ident_class_ == elf::class64 ? file_.u64(at).value_or(0) : u32_at(at);
   }
-  constexpr std::span<const std::byte> names_from(std::uint32_t name_offset) const noexcept {
+  constexpr std::span<Byte> names_from(std::uint32_t name_offset) const noexcept {
     if (name_offset >= strtab_size_) return {};
     return bytes().subspan(strtab_offset_ + name_offset, strtab_size_ - name_offset);
   }
 
-  byte_view file_{};
+  basic_byte_view<Byte> file_{};
   std::uint8_t ident_class_ = elf::class32;
   std::size_t phoff_ = 0;
   std::size_t shoff_ = 0;
@@ -2742,7 +2771,7 @@ class elf_image {
   std::uint16_t shnum_ = 0;
   std::size_t strtab_offset_ = 0;
   std::size_t strtab_size_ = 0;
-  std::optional<std::uint32_t> table_index_{};
+  std::optional<detail::dependent_t<std::uint32_t, Byte>> table_index_{};
 };
 
 // The program headers or the section headers of an image, as a random-access range of values.
@@ -2753,7 +2782,8 @@ class elf_header_range {
   using iterator = index_iterator<elf_header_range, Value>;
 
   constexpr elf_header_range() noexcept = default;
-  constexpr explicit elf_header_range(const elf_image& image) noexcept : image_(image) {}
+  constexpr explicit elf_header_range(const detail::dependent_t<elf_image, Value>& image) noexcept
+      : image_(image) {}
 
   constexpr std::uint32_t size() const noexcept {
     if constexpr (std::is_same_v<Value, elf_segment>) return image_.segment_count();
@@ -2768,17 +2798,22 @@ class elf_header_range {
   constexpr iterator end() const noexcept { return {*this, size()}; }
 
  private:
-  elf_image image_{};
+  detail::dependent_t<elf_image, Value> image_{};
 };
 
-constexpr elf_segment_range elf_image::segments() const noexcept {
-  return elf_segment_range(*this);
+template <class Byte>
+constexpr elf_header_range<detail::dependent_t<elf_segment, Byte>> basic_elf_image<Byte>::segments()
+    const noexcept {
+  return elf_header_range<detail::dependent_t<elf_segment, Byte>>(*this);
 }
-constexpr elf_section_range elf_image::sections() const noexcept {
-  return elf_section_range(*this);
+template <class Byte>
+constexpr elf_header_range<detail::dependent_t<elf_section, Byte>> basic_elf_image<Byte>::sections()
+    const noexcept {
+  return elf_header_range<detail::dependent_t<elf_section, Byte>>(*this);
 }
 
-constexpr elf_segment elf_image::segment(std::uint32_t i) const noexcept {
+template <class Byte>
+constexpr elf_segment basic_elf_image<Byte>::segment(std::uint32_t i) const noexcept {
   const auto& l = layout();
   const std::size_t at = phoff_ + std::size_t{i} * l.phdr_size;
   elf_segment s{};
@@ -2799,7 +2834,8 @@ constexpr elf_segment elf_image::segment(std::uint32_t i) const noexcept {
   return s;
 }
 
-constexpr elf_section elf_image::section(std::uint32_t i) const noexcept {
+template <class Byte>
+constexpr elf_section basic_elf_image<Byte>::section(std::uint32_t i) const noexcept {
   const auto& l = layout();
   const std::size_t at = shoff_ + std::size_t{i} * l.shdr_size;
   elf_section s{};
@@ -2822,15 +2858,18 @@ constexpr elf_section elf_image::section(std::uint32_t i) const noexcept {
 
 // Checks `file` as an ELF image, every check of SPEC section 2 in SPEC's order, and returns the
 // first fault with the file offset of the faulty header field, section header or program header.
-// Extended numbering (e_shnum 0 with the count in section 0) is not read, as in Linux.
+// Extended numbering (e_shnum 0 with the count in section 0) is not read, as in Linux. It returns
+// a result<elf_image>.
 template <class Bytes>
   requires std::convertible_to<const Bytes&, std::span<const std::byte>>
-constexpr result<elf_image> read_elf(const Bytes& bytes) noexcept {
+constexpr result<basic_elf_image<detail::dependent_t<const std::byte, Bytes>>> read_elf(
+    const Bytes& bytes) noexcept {
+  using byte = detail::dependent_t<const std::byte, Bytes>;
   using detail::elf_fault;
-  const std::span<const std::byte> file = bytes;
+  const std::span<byte> file = bytes;
   using detail::fits_in;
   const std::size_t size = file.size();
-  const byte_view ident(file, endian::little);
+  const basic_byte_view<byte> ident(file, endian::little);
 
   // "The header of its class": EI_CLASS when the file is long enough to have one, else ELF32's.
   const std::uint8_t ident_class = ident.u8(elf::ei_class).value_or(0);
@@ -2838,15 +2877,15 @@ constexpr result<elf_image> read_elf(const Bytes& bytes) noexcept {
   if (size < l.header_size) return elf_fault(errc::elf_too_small, 0, size);
   if (!has_elf_magic(file))
     return elf_fault(errc::elf_bad_magic, elf::ei_magic,
-                     byte_view(file, endian::big).u32(elf::ei_magic).value_or(0));
+                     basic_byte_view<byte>(file, endian::big).u32(elf::ei_magic).value_or(0));
   if (ident_class != elf::class32 && ident_class != elf::class64)
     return elf_fault(errc::elf_bad_class, elf::ei_class, ident_class);
   const std::uint8_t data = ident.u8(elf::ei_data).value_or(0);
   if (data != elf::data_little && data != elf::data_big)
     return elf_fault(errc::elf_bad_data, elf::ei_data, data);
 
-  elf_image image;
-  image.file_ = byte_view(file, data == elf::data_big ? endian::big : endian::little);
+  basic_elf_image<byte> image;
+  image.file_ = basic_byte_view<byte>(file, data == elf::data_big ? endian::big : endian::little);
   image.ident_class_ = ident_class;
 
   const std::uint16_t ehsize = image.half(l.e_ehsize);
@@ -2926,15 +2965,8 @@ constexpr result<elf_image> read_elf(const Bytes& bytes) noexcept {
 
 namespace detail {
 
-constexpr void copy_bytes(std::span<std::byte> to, std::span<const std::byte> from) noexcept {
-  if (std::is_constant_evaluated()) {
-    for (std::size_t i = 0; i < from.size(); ++i) to[i] = from[i];
-  } else if (!from.empty()) {
-    __builtin_memmove(to.data(), from.data(), from.size());  // the two may alias
-  }
-}
-
-constexpr void zero_bytes(std::span<std::byte> to) noexcept {
+template <class Byte = std::byte>
+constexpr void zero_bytes(std::span<dependent_t<std::byte, Byte>> to) noexcept {
   if (std::is_constant_evaluated()) {
     for (auto& b : to) b = std::byte{0};
   } else if (!to.empty()) {
@@ -2944,13 +2976,13 @@ constexpr void zero_bytes(std::span<std::byte> to) noexcept {
 
 // Where segment s goes: memsz bytes at p_paddr, or nothing.
 template <class Translate>
-constexpr std::optional<std::span<std::byte>> segment_target(const elf_segment& s,
-                                                             Translate& da_to_va) {
+constexpr std::optional<std::span<dependent_t<std::byte, Translate>>> segment_target(
+    const elf_segment& s, Translate& da_to_va) {
   if constexpr (sizeof(std::size_t) < sizeof(std::uint64_t)) {
     if (s.memsz > SIZE_MAX) return std::nullopt;  // a 32-bit host cannot hold it
   }
   const auto length = static_cast<std::size_t>(s.memsz);
-  const std::span<std::byte> target = da_to_va(s.paddr, length);
+  const std::span<dependent_t<std::byte, Translate>> target = da_to_va(s.paddr, length);
   if (target.size() < length) return std::nullopt;
   return target.first(length);
 }
@@ -2971,7 +3003,8 @@ inline constexpr std::size_t load_segments_capacity = 64;
 // translate or translates to fewer than p_memsz bytes.
 template <class Translate>
   requires address_translation<std::remove_reference_t<Translate>>
-constexpr result<void> load_segments(const elf_image& image, Translate&& da_to_va) {
+constexpr result<detail::dependent_t<void, Translate>> load_segments(
+    const detail::dependent_t<elf_image, Translate>& image, Translate&& da_to_va) {
   bool any_load = false;
   for (const elf_segment s : image.segments()) any_load = any_load || s.is_load();
   if (!any_load)
@@ -2989,14 +3022,15 @@ constexpr result<void> load_segments(const elf_image& image, Translate&& da_to_v
     if (!s.is_load() || s.memsz == 0) continue;
     const auto target = detail::segment_target(s, translate);
     if (!target) return detail::elf_fault(errc::segment_not_mapped, s.header_offset, s.paddr);
-    detail::copy_bytes(*target, s.contents);
+    detail::copy_into(*target, s.contents);
     detail::zero_bytes(target->subspan(s.contents.size()));
   }
   return {};
 }
 
+template <class Byte>
 template <class Translate>
-constexpr result<void> elf_image::load(Translate&& da_to_va) const {
+constexpr result<void> basic_elf_image<Byte>::load(Translate&& da_to_va) const {
   return load_segments(*this, std::forward<Translate>(da_to_va));
 }
 
@@ -3401,6 +3435,17 @@ class warning_list {
 // The host's resources of one remote, in fixed capacities.
 template <platform Platform, class Limits = typename limits_of<Platform>::type>
 class resource_set {
+  // The table's types, named through Platform so that they are instantiated with this class, not
+  // in every file that includes rproc (see detail::dependent).
+  using mutable_table_view = detail::dependent_t<rproc::mutable_table_view, Platform>;
+  using mutable_carveout_entry = detail::dependent_t<rproc::mutable_carveout_entry, Platform>;
+  using mutable_devmem_entry = detail::dependent_t<rproc::mutable_devmem_entry, Platform>;
+  using mutable_trace_entry = detail::dependent_t<rproc::mutable_trace_entry, Platform>;
+  using mutable_vdev_entry = detail::dependent_t<rproc::mutable_vdev_entry, Platform>;
+  using mutable_vendor_entry = detail::dependent_t<rproc::mutable_vendor_entry, Platform>;
+  using mutable_unknown_entry = detail::dependent_t<rproc::mutable_unknown_entry, Platform>;
+  using warnings_type = detail::dependent_t<warning_list<16>, Platform>;
+
  public:
   static constexpr std::size_t max_resources = Limits::max_resources;
   static constexpr std::size_t max_vdevs = Limits::max_vdevs;
@@ -3421,7 +3466,7 @@ class resource_set {
     return std::span(devmems_).first(devmem_count_);
   }
   constexpr std::uint32_t notify_ids_in_use() const noexcept { return notify_ids_.in_use(); }
-  constexpr const warning_list<16>& warnings() const noexcept { return warnings_; }
+  constexpr const warnings_type& warnings() const noexcept { return warnings_; }
   constexpr bool empty() const noexcept {
     return carveout_count_ == 0 && vring_count_ == 0 && vdev_count_ == 0 && trace_count_ == 0 &&
            devmem_count_ == 0;
@@ -3687,7 +3732,8 @@ class resource_set {
   result<void> hand_vendor(Platform& platform, const mutable_vendor_entry& v) noexcept {
     vendor_outcome outcome = vendor_outcome::ignored;
     if constexpr (platform_handles_vendor<Platform>) outcome = platform.handle_vendor(vendor_entry(
-        basic_byte_view<const std::byte>(v.bytes()), v.index(), v.offset()));
+        basic_byte_view<detail::dependent_t<const std::byte, Platform>>(v.bytes()), v.index(),
+        v.offset()));
     else (void)platform;
     if (outcome == vendor_outcome::failed)
       return error{errc::vendor_resource_failed, v.offset(), v.index(), v.type_id()};
@@ -3704,7 +3750,7 @@ class resource_set {
   std::size_t carveout_count_ = 0, vring_count_ = 0, trace_count_ = 0, devmem_count_ = 0,
               vdev_count_ = 0;
   notify_id_pool<Limits::max_notify_ids> notify_ids_{};
-  warning_list<16> warnings_{};
+  warnings_type warnings_{};
 };
 
 }  // namespace rproc
@@ -3743,6 +3789,12 @@ struct restore_report {
 template <std::size_t Capacity = std::dynamic_extent>
 class clean_copy {
   static constexpr bool in_callers_buffer = Capacity == std::dynamic_extent;
+  using storage_type =
+      std::conditional_t<in_callers_buffer, std::span<std::byte>, std::array<std::byte, Capacity>>;
+  // The types below, named so that they are instantiated with this class (see detail::dependent).
+  using view_type = detail::dependent_t<table_view, storage_type>;
+  using report_type = detail::dependent_t<restore_report, storage_type>;
+  using byte_span = detail::dependent_t<std::span<const std::byte>, storage_type>;
 
  public:
   constexpr clean_copy() noexcept
@@ -3753,7 +3805,7 @@ class clean_copy {
       : storage_(storage) {}
 
   // Copies a live table, which must be valid; nothing is kept on failure.
-  constexpr result<void> take(std::span<const std::byte> live, endian order,
+  constexpr result<detail::dependent_t<void, storage_type>> take(byte_span live, endian order,
                               parse_options options = {}) noexcept {
     clear();
     if (live.size() > storage_.size())
@@ -3772,18 +3824,18 @@ class clean_copy {
     taken_ = false;
     size_ = 0;
   }
-  constexpr std::span<const std::byte> bytes() const noexcept {
-    return std::span<const std::byte>(storage_).first(size_);
+  constexpr byte_span bytes() const noexcept {
+    return byte_span(storage_).first(size_);
   }
   constexpr endian order() const noexcept { return order_; }
   // The clean copy as a table (it was valid when taken).
-  constexpr table_view view() const noexcept {
-    return parse_table(bytes(), order_).value_or(table_view{});
+  constexpr view_type view() const noexcept {
+    return parse_table(bytes(), order_).value_or(view_type{});
   }
 
   // The first byte, outside the host's fields, where `live` differs from the clean copy.
-  constexpr std::optional<std::size_t> first_remote_change(
-      std::span<const std::byte> live) const noexcept {
+  constexpr std::optional<detail::dependent_t<std::size_t, storage_type>> first_remote_change(
+      byte_span live) const noexcept {
     if (!taken_) return std::nullopt;
     if (live.size() != size_) return live.size() < size_ ? live.size() : size_;
     // The host's fields, gathered in one walk of the clean copy when a first byte differs; a
@@ -3793,7 +3845,7 @@ class clean_copy {
     };
     std::array<field, 24> fields{};
     std::size_t count = 0;
-    std::optional<table_view> clean;
+    std::optional<view_type> clean;
     for (std::size_t i = detail::first_difference(live, bytes(), 0); i < size_;) {
       if (!clean) {
         clean = view();
@@ -3819,13 +3871,13 @@ class clean_copy {
   // Writes the clean copy back over `live`, only where they differ. With on_remote_change::fail,
   // a change by the remote outside the host's fields writes nothing and is
   // table_changed_by_remote (offset: the first changed byte).
-  constexpr result<restore_report> restore(std::span<std::byte> live,
-                                           on_remote_change policy) const noexcept {
+  constexpr result<report_type> restore(std::span<std::byte> live,
+                                        on_remote_change policy) const noexcept {
     if (!taken_) return error{errc::invalid_state, 0, std::nullopt, 0};
     if (live.size() != size_)
       return error{errc::table_changed_by_remote, live.size() < size_ ? live.size() : size_,
                    std::nullopt, live.size()};
-    restore_report report{};
+    report_type report{};
     if (const auto changed = first_remote_change(live)) {
       report.remote_changed = true;
       if (policy == on_remote_change::fail)
@@ -3836,7 +3888,7 @@ class clean_copy {
       report.bytes_written = detail::copy_differing(bytes(), live);
       return report;
     }
-    const table_view clean = view();  // only the host's fields are written back
+    const view_type clean = view();  // only the host's fields are written back
     for (std::size_t i = detail::first_difference(live, bytes(), 0); i < size_;
          i = detail::first_difference(live, bytes(), i + 1)) {
       if (!is_host_byte(clean, i)) continue;
@@ -3849,12 +3901,12 @@ class clean_copy {
  private:
   // Asked only for bytes that differ, which are few (the host's writes), so walking the entries
   // each time costs less than keeping a mask of the whole table.
-  static constexpr bool is_host_byte(const table_view& clean, std::size_t i) noexcept {
+  static constexpr bool is_host_byte(const view_type& clean, std::size_t i) noexcept {
     return host_field_end(clean, i) != i;
   }
   // The end of the host's fields that hold byte i (the furthest, where fields overlap), or i
   // when no host field holds it.
-  static constexpr std::size_t host_field_end(const table_view& clean, std::size_t i) noexcept {
+  static constexpr std::size_t host_field_end(const view_type& clean, std::size_t i) noexcept {
     std::size_t end = i;
     for (const auto entry : clean)
       detail::for_each_host_run_of(entry, [&](std::size_t at, std::size_t length) {
@@ -3863,8 +3915,7 @@ class clean_copy {
     return end;
   }
 
-  std::conditional_t<in_callers_buffer, std::span<std::byte>, std::array<std::byte, Capacity>>
-      storage_{};
+  storage_type storage_{};
   std::size_t size_ = 0;
   endian order_ = endian::little;
   bool taken_ = false;
@@ -4045,6 +4096,11 @@ class claim;
 template <platform Platform>
 class processor {
   static_assert(check_platform<Platform>());
+  // The table's types, named through Platform so that they are instantiated with this class, not
+  // in every file that includes rproc (see detail::dependent).
+  using table_view = detail::dependent_t<rproc::table_view, Platform>;
+  using mutable_table_view = detail::dependent_t<rproc::mutable_table_view, Platform>;
+  using located_table = detail::dependent_t<rproc::located_table, Platform>;
 
  public:
   using platform_type = Platform;
@@ -4536,7 +4592,7 @@ class outcome {
 
  private:
   claim<Platform> claim_;
-  std::optional<rproc::error> error_;
+  std::optional<dependent_t<rproc::error, Platform>> error_;
 };
 }  // namespace detail
 
@@ -4945,7 +5001,8 @@ class shared_table {
         order_(order) {}
 
   // Copies the live table now and validates the copy; the view lives until the next read().
-  result<table_view> read() noexcept {
+  // (table_view, named through Size so that it is instantiated with this class: detail::dependent.)
+  result<detail::dependent_t<table_view, std::span<std::byte, Size>>> read() noexcept {
     const std::span<std::byte, Size> copy = copy_bytes();
     const auto* live = reinterpret_cast<const volatile unsigned char*>(live_);
     for (std::size_t i = 0; i < copy.size(); ++i)
@@ -5150,7 +5207,7 @@ class vdev_link {
  private:
   struct sighting {
     link_event event = link_event::none;
-    std::optional<vdev_entry> vdev{};
+    std::optional<detail::dependent_t<vdev_entry, std::span<std::byte, Size>>> vdev{};
   };
 
   sighting look() noexcept {
