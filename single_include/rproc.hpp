@@ -4096,11 +4096,9 @@ class claim;
 template <platform Platform>
 class processor {
   static_assert(check_platform<Platform>());
-  // The table's types, named through Platform so that they are instantiated with this class, not
-  // in every file that includes rproc (see detail::dependent).
+  // The table's types, instantiated with this class, not where rproc is included (dependent_t).
   using table_view = detail::dependent_t<rproc::table_view, Platform>;
   using mutable_table_view = detail::dependent_t<rproc::mutable_table_view, Platform>;
-  using located_table = detail::dependent_t<rproc::located_table, Platform>;
 
  public:
   using platform_type = Platform;
@@ -4124,16 +4122,14 @@ class processor {
   std::optional<table_view> current_table() const noexcept {
     if (table_size_ == 0) return std::nullopt;
     const auto parsed = parse_table(detail::deferred<Platform>(current_bytes()), order_);
-    if (!parsed) return std::nullopt;
-    return *parsed;
+    return parsed ? std::optional<table_view>(*parsed) : std::nullopt;
   }
   // The host's cached copy (at start: the image's table; after detach or stop: the last live
   // table, with the host's release writes).
   std::optional<table_view> cached_table() const noexcept {
     if (table_size_ == 0) return std::nullopt;
     const auto parsed = parse_table(detail::deferred<Platform>(cache_bytes()), order_);
-    if (!parsed) return std::nullopt;
-    return *parsed;
+    return parsed ? std::optional<table_view>(*parsed) : std::nullopt;
   }
   // The clean copy taken at the last attach (only for platforms that can detach).
   const clean_copy_type* clean_copy() const noexcept {
@@ -4199,14 +4195,12 @@ class processor {
     if (table_size_ == 0) return std::nullopt;
     const auto parsed =
         parse_mutable_table(detail::deferred<Platform>(on_live_ ? live_ : cache_bytes()), order_);
-    if (!parsed) return std::nullopt;
-    return *parsed;
+    return parsed ? std::optional<mutable_table_view>(*parsed) : std::nullopt;
   }
   std::optional<mutable_table_view> writable_cache() noexcept {
     if (table_size_ == 0) return std::nullopt;
     const auto parsed = parse_mutable_table(detail::deferred<Platform>(cache_bytes()), order_);
-    if (!parsed) return std::nullopt;
-    return *parsed;
+    return parsed ? std::optional<mutable_table_view>(*parsed) : std::nullopt;
   }
   static void copy_differing(std::span<const std::byte> from, std::span<std::byte> to) noexcept {
     if (to.size() < from.size()) from = from.first(to.size());
@@ -4226,12 +4220,12 @@ class processor {
     requires platform_can_start<Platform>
   {
     if (state_ != state::offline) return invalid_state();
-    const std::optional<located_table> found = image.resource_table();
+    const auto found = image.resource_table();
     table_size_ = 0;
     on_live_ = false;
     live_ = {};
     if (found) {
-      const located_table& t = *found;
+      const auto& t = *found;
       if (t.bytes.size() > cache_.size())
         return error{errc::table_too_large, 0, std::nullopt, t.bytes.size()};
       if (const auto parsed = detail::deferred<Platform>(t).parse(); !parsed)
