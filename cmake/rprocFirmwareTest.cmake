@@ -6,6 +6,8 @@
 #               and the lines that show each step
 #   inspect     run rproc-inspect (INSPECT) --json on the image; check the table it shows
 #   size        run scripts/firmware-size.sh on the image
+#   rpmsg       the rpmsg library built for the core (rpmsg_echo.cpp) needs no heap, no atomics
+#               library and no C++ runtime: list its undefined symbols (NM) and print its size
 cmake_minimum_required(VERSION 3.25)
 
 set(elf "${BUILD_DIR}/rproc-firmware.elf")
@@ -130,6 +132,21 @@ elseif(ACTION STREQUAL "size")
     message(FATAL_ERROR "scripts/firmware-size.sh failed")
   endif()
 
+elseif(ACTION STREQUAL "rpmsg")
+  set(library "${BUILD_DIR}/librproc-rpmsg-echo.a")
+  execute_process(COMMAND "${NM}" -u "${library}" RESULT_VARIABLE status OUTPUT_VARIABLE symbols)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "${NM} -u ${library} failed")
+  endif()
+  message("undefined symbols of the rpmsg library:\n${symbols}")
+  string(REGEX MATCHALL "[^ \n]*(malloc|free|_Znw|_Zdl|__atomic|__sync|__cxa|abort)[^ \n]*" bad
+         "${symbols}")
+  if(bad)
+    message(FATAL_ERROR "the rpmsg library needs what a bare-metal firmware lacks: ${bad}")
+  endif()
+  string(REGEX REPLACE "nm$" "size" size_tool "${NM}")
+  execute_process(COMMAND "${size_tool}" "${library}")
+
 else()
-  message(FATAL_ERROR "ACTION is build, heap_probe, run, inspect or size, not \"${ACTION}\"")
+  message(FATAL_ERROR "ACTION is build, heap_probe, run, inspect, size or rpmsg, not \"${ACTION}\"")
 endif()

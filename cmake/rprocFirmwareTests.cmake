@@ -38,7 +38,12 @@ add_test(NAME firmware_qemu
           -DTIMEOUT=30 -P "${rproc_firmware_test}")
 add_test(NAME firmware_size
   COMMAND "${CMAKE_COMMAND}" -DACTION=size ${rproc_firmware_args} -P "${rproc_firmware_test}")
-set_tests_properties(firmware_no_heap firmware_qemu firmware_size PROPERTIES
+find_program(RPROC_ARM_NM arm-none-eabi-nm REQUIRED)
+add_test(NAME firmware_rpmsg_freestanding
+  COMMAND "${CMAKE_COMMAND}" -DACTION=rpmsg ${rproc_firmware_args} "-DNM=${RPROC_ARM_NM}"
+          -P "${rproc_firmware_test}")
+set_tests_properties(firmware_no_heap firmware_qemu firmware_size firmware_rpmsg_freestanding
+  PROPERTIES
   FIXTURES_REQUIRED rproc_firmware TIMEOUT 120 LABELS firmware)
 set_tests_properties(firmware_build PROPERTIES LABELS firmware)
 # The README's firmware commands as written (no -Werror there) and the output it shows.

@@ -415,11 +415,20 @@ enum class errc : std::uint8_t {
   // coredump.hpp
   coredump_too_large,
   coredump_sink_failed,
+  // rpmsg over the vrings (entry: the vring the buffer came from, offset: in the buffer)
+  rpmsg_buffer_too_small,
+  rpmsg_header_invalid,
+  rpmsg_no_buffer,
+  rpmsg_no_endpoint,
+  rpmsg_address_unavailable,
+  rpmsg_no_endpoint_slot,
+  rpmsg_announcement_invalid,
 };
 
 // Codes whose `entry` is a vring's index in its vdev, not a table entry.
 constexpr bool names_a_vring(errc code) noexcept {
-  return code >= errc::vring_layout_invalid && code <= errc::virtqueue_full;
+  return (code >= errc::vring_layout_invalid && code <= errc::virtqueue_full) ||
+         (code >= errc::rpmsg_buffer_too_small && code <= errc::rpmsg_announcement_invalid);
 }
 
 // The code's name as SPEC spells it ("vring_invalid"), or "unknown" for a value outside errc.
@@ -500,6 +509,13 @@ constexpr std::string_view to_string(errc code) noexcept {
     case errc::windows_overlap: return "windows_overlap";
     case errc::live_table_differs: return "live_table_differs";
     case errc::not_acknowledged: return "not_acknowledged";
+    case errc::rpmsg_buffer_too_small: return "rpmsg_buffer_too_small";
+    case errc::rpmsg_header_invalid: return "rpmsg_header_invalid";
+    case errc::rpmsg_no_buffer: return "rpmsg_no_buffer";
+    case errc::rpmsg_no_endpoint: return "rpmsg_no_endpoint";
+    case errc::rpmsg_address_unavailable: return "rpmsg_address_unavailable";
+    case errc::rpmsg_no_endpoint_slot: return "rpmsg_no_endpoint_slot";
+    case errc::rpmsg_announcement_invalid: return "rpmsg_announcement_invalid";
   }
   return "unknown";
 }
@@ -593,6 +609,15 @@ constexpr std::string_view describe(errc code) noexcept {
     case errc::windows_overlap: return "two windows of device memory overlap";
     case errc::live_table_differs: return "the live table is not the image's";
     case errc::not_acknowledged: return "the remote did not acknowledge the message in time";
+    case errc::rpmsg_buffer_too_small: return "an rpmsg buffer cannot hold the message";
+    case errc::rpmsg_header_invalid:
+      return "an rpmsg header's length exceeds the bytes of its buffer";
+    case errc::rpmsg_no_buffer: return "no rpmsg buffer is free to send with";
+    case errc::rpmsg_no_endpoint: return "no endpoint is bound at the message's destination";
+    case errc::rpmsg_address_unavailable: return "the rpmsg address is reserved or in use";
+    case errc::rpmsg_no_endpoint_slot: return "every endpoint or channel slot is in use";
+    case errc::rpmsg_announcement_invalid:
+      return "a name service message is not 40 bytes or its flags are not 0 or 1";
   }
   return "unknown error";
 }
@@ -731,6 +756,7 @@ constexpr message_text message(const error& e) noexcept {
     case errc::trace_not_mapped:
     case errc::devmem_unsupported:
     case errc::windows_overlap:
+    case errc::rpmsg_address_unavailable:
       text.append(" (address ").append_hex(e.value).append(")");
       break;
     case errc::window_too_small:

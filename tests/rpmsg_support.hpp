@@ -3,6 +3,7 @@
 // then vring 1's), in one heap block of exactly that size (a byte outside is an ASan error).
 #pragma once
 
+#include <rproc/rpmsg.hpp>
 #include <rproc/virtqueue.hpp>
 
 #include <array>
@@ -19,7 +20,7 @@ class rpmsg_memory {
   static constexpr std::size_t page = 4096;
 
   explicit rpmsg_memory(std::uint32_t num = 8, std::uint32_t align = 16,
-                        std::uint32_t buffer_size = 512)
+                        std::uint32_t buffer_size = rproc::rpmsg::default_buffer_size)
       : num_(num), align_(align), buffer_size_(buffer_size),
         rings_bytes_(2 * round_to_page(rproc::vring_size(num, align))),
         bytes_(rings_bytes_ + std::size_t{2} * buffers_per_ring() * buffer_size) {}
@@ -30,7 +31,7 @@ class rpmsg_memory {
     return {da + rings_bytes_, std::span(bytes_).subspan(rings_bytes_)};
   }
   std::uint32_t buffers_per_ring() const noexcept {
-    return num_ < 256 ? num_ : 256;  // as Linux: up to 256 a direction
+    return num_ < rproc::rpmsg::max_buffers ? num_ : rproc::rpmsg::max_buffers;
   }
   std::uint32_t buffer_size() const noexcept { return buffer_size_; }
 
@@ -42,6 +43,11 @@ class rpmsg_memory {
     return std::span(bytes_).subspan(index * rings_bytes_ / 2, rproc::vring_size(num_, align_));
   }
   rproc::vring_layout layout() const noexcept { return {num_, align_}; }
+
+  rproc::rpmsg::bus_config config(rproc::endian order = rproc::endian::little,
+                                  std::uint32_t features = rproc::rpmsg::feature_name_service) {
+    return {{vring(0), vring(1)}, window(), buffers(), buffer_size_, features, order};
+  }
 
  private:
   static std::size_t round_to_page(std::uint64_t n) {
@@ -60,5 +66,15 @@ struct counted_kicks {
     return {};
   }
 };
+
+// Payload bytes k of a message `n`: different for every message and every byte.
+inline std::byte payload_byte(std::uint32_t n, std::size_t k) {
+  return static_cast<std::byte>((n * 131u + k * 7u + 1u) & 0xFFu);
+}
+inline std::vector<std::byte> payload(std::uint32_t n, std::size_t length) {
+  std::vector<std::byte> bytes(length);
+  for (std::size_t k = 0; k < length; ++k) bytes[k] = payload_byte(n, k);
+  return bytes;
+}
 
 }  // namespace test

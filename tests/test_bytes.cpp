@@ -90,7 +90,7 @@ TEST_CASE("errors carry code, offset, entry and value, and print a message", "[e
 TEST_CASE("every code has a distinct name and a description", "[error]") {
   std::vector<std::string_view> names;
   for (int c = static_cast<int>(rproc::errc::table_too_small);
-       c <= static_cast<int>(rproc::errc::virtqueue_full); ++c) {
+       c <= static_cast<int>(rproc::errc::rpmsg_announcement_invalid); ++c) {
     const auto code = static_cast<rproc::errc>(c);
     CHECK(rproc::to_string(code) != "unknown");
     CHECK(rproc::describe(code) != "unknown error");

@@ -5,6 +5,8 @@
 #include <rproc/fmt.hpp>
 #include <rproc/rproc.hpp>
 #include <rproc/posix/mapped_platform.hpp>
+#include <rproc/rpmsg_firmware.hpp>
+#include <rproc/rpmsg_host.hpp>
 #include <rproc/sim.hpp>
 
 #include <catch2/catch.hpp>
@@ -257,4 +259,59 @@ TEST_CASE("README: a coredump of a running remote", "[readme]") {
   CHECK(written->left_out == 0);
   // [/readme:coredump]
   CHECK(written->segments == 4);  // two vrings, two segments
+}
+
+namespace {
+
+// A doorbell between the two sides; any platform with kick(notifyid) will do.
+struct mailbox {
+  std::uint32_t kicks = 0;
+  rproc::result<void> kick(std::uint32_t) noexcept {
+    ++kicks;
+    return {};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("README: rpmsg, both ends in one process", "[readme]") {
+  std::vector<std::byte> memory(0x4000);  // the shared memory, as both sides map it here
+  const std::span<std::byte> shared = memory;
+  mailbox host_mailbox, firmware_mailbox;
+  std::size_t echoed = 0;
+  const std::vector<std::byte> hello(5, std::byte{'h'});
+  // [readme:rpmsg]
+  using rproc::vring_config;
+  const rproc::rpmsg::bus_config config{
+      .vrings = {vring_config{.index = 0, .da = 0x10040000, .num = 8, .align = 16, .notifyid = 0},
+                 vring_config{.index = 1, .da = 0x10041000, .num = 8, .align = 16, .notifyid = 1}},
+      .rings = {0x10040000, shared},                    // where the vrings lie, as mapped here
+      .buffers = {0x10042000, shared.subspan(0x2000)},  // the host's 2 x 8 buffers of 512 bytes
+      .features = rproc::rpmsg::feature_name_service,   // the vdev's gfeatures
+  };
+
+  // The firmware: an echo endpoint, announced to the host at every attach.
+  rproc::rpmsg::firmware_bus<mailbox> firmware(firmware_mailbox);
+  auto echo = [&](const rproc::rpmsg::message& m) { (void)firmware.send(m.dst, m.src, m.payload); };
+  REQUIRE(firmware.create_endpoint("rpmsg-echo", echo));
+
+  // The host: fresh rings and vring 0 full of empty buffers, before it sets DRIVER_OK.
+  rproc::rpmsg::host_bus<mailbox> host(host_mailbox);
+  auto back = [&](const rproc::rpmsg::message& m) { echoed += m.payload.size(); };
+  const std::uint32_t me = host.create_endpoint("", back).value();
+  REQUIRE(host.attach(config));
+  REQUIRE(firmware.attach(config));  // once it sees DRIVER_OK; it sends its announcement
+  REQUIRE(host.poll().value() == 1);  // the announcement: a channel "rpmsg-echo"
+  const std::uint32_t echo_address = host.channel_address("rpmsg-echo").value();
+  REQUIRE(host.send(me, echo_address, hello));  // and a kick with vring 1's notify id
+  REQUIRE(firmware.poll().value() == 1);         // on that kick: receives, echoes on vring 0
+  REQUIRE(host.poll().value() == 1);             // the echo
+  CHECK(echoed == 5);
+
+  // At a detach both sides forget their rings; the next attach starts again from index 0.
+  host.detach();
+  firmware.detach();
+  // [/readme:rpmsg]
+  CHECK(host_mailbox.kicks == 3);  // a send, and two polls giving buffers back
+  CHECK(firmware_mailbox.kicks == 3);  // two sends, and a poll giving a buffer back
 }

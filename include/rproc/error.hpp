@@ -89,6 +89,7 @@ constexpr message_text message(const error& e) noexcept {
     case errc::trace_not_mapped:
     case errc::devmem_unsupported:
     case errc::windows_overlap:
+    case errc::rpmsg_address_unavailable:
       text.append(" (address ").append_hex(e.value).append(")");
       break;
     case errc::window_too_small:
