@@ -337,16 +337,23 @@ TEST_CASE("the driver refuses every malformed used ring, naming the field", "[vi
   CHECK((*used)->length == 10);
   CHECK(p.driver.descriptor(0) == one);
   CHECK(p.driver.free_descriptors() == 4);
-  // A read-only buffer cannot come back with bytes written.
+  // A read-only buffer comes back with nothing written, even when the device says its whole
+  // length (as OpenAMP does); one byte more is refused.
   const rproc::buffer_segment readable{p.buffer(1), 64, false};
   REQUIRE(p.driver.add({&readable, 1}));
   set<std::uint32_t>(ring, 92, 0, order);
-  set<std::uint32_t>(ring, 96, 1, order);
+  set<std::uint32_t>(ring, 96, 65, order);
   set<std::uint16_t>(ring, 82, 2, order);
-  check_fault(p.driver.take_used().error(), errc::used_length_too_large, 96, 1);
+  check_fault(p.driver.take_used().error(), errc::used_length_too_large, 96, 65);
   CHECK(rproc::message(p.driver.take_used().error()).view() ==
         "vring 1: used_length_too_large at offset 0x60: a used length is larger than the "
-        "buffer's writable bytes (found 0x1)");
+        "buffer (found 0x41)");
+  set<std::uint32_t>(ring, 96, 64, order);
+  const auto returned = p.driver.take_used();
+  REQUIRE(returned);
+  REQUIRE(*returned);
+  CHECK((*returned)->head == 0);
+  CHECK((*returned)->length == 0);
 }
 
 TEST_CASE("attach after detach starts both sides from index 0 on a zeroed ring",

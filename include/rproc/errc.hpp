@@ -283,7 +283,7 @@ constexpr std::string_view describe(errc code) noexcept {
     case errc::descriptor_chain_invalid:
       return "a descriptor chain is empty, too long, or readable after writable";
     case errc::used_length_too_large:
-      return "a used length is larger than the buffer's writable bytes";
+      return "a used length is larger than the buffer";
     case errc::ring_index_jump: return "a ring index moved by more than the ring can hold";
     case errc::virtqueue_full: return "too few free descriptors in the vring";
     case errc::window_too_small: return "the file behind a window of device memory is too small";

@@ -232,9 +232,10 @@ class virtqueue_driver : public detail::vring_memory<MaxNum> {
       return base::fault(errc::virtqueue_full, 0, segments.size());
     const vring_layout at = base::layout();
     bool writable_seen = false;
-    std::uint64_t writable = 0;
+    std::uint64_t writable = 0, total = 0;
     std::uint16_t id = free_head_;
     for (const buffer_segment& s : segments) {
+      total += s.length;
       if (!base::buffers().find(s.da, s.length))
         return base::fault(errc::descriptor_out_of_bounds, at.descriptor(id), s.da);
       if (writable_seen && !s.device_writable)
@@ -267,6 +268,7 @@ class virtqueue_driver : public detail::vring_memory<MaxNum> {
     free_count_ -= static_cast<std::uint32_t>(segments.size());
     in_flight_[head] = true;
     writable_[head] = writable > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<std::uint32_t>(writable);
+    length_[head] = total > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<std::uint32_t>(total);
     ++in_flight_count_;
     base::write(at.avail_ring(base::slot(avail_idx_)), head);
     base::release(at.avail_idx(), ++avail_idx_);
@@ -287,7 +289,9 @@ class virtqueue_driver : public detail::vring_memory<MaxNum> {
     const auto length = base::template read<std::uint32_t>(element + layout::used_element::len);
     if (id >= base::config().num) return base::fault(errc::descriptor_id_invalid, element, id);
     if (!in_flight_[id]) return base::fault(errc::descriptor_state_invalid, element, id);
-    if (length > writable_[id])
+    // OpenAMP's device returns a read-only buffer with its whole length as used length: a
+    // length up to the chain's is accepted, and the bytes reported are never more than writable.
+    if (length > length_[id])
       return base::fault(errc::used_length_too_large, element + layout::used_element::len,
                          length);
     std::uint16_t last = static_cast<std::uint16_t>(id);
@@ -302,7 +306,8 @@ class virtqueue_driver : public detail::vring_memory<MaxNum> {
     in_flight_[id] = false;
     --in_flight_count_;
     ++last_used_;
-    return std::optional<used_buffer>{used_buffer{static_cast<std::uint16_t>(id), length}};
+    return std::optional<used_buffer>{
+        used_buffer{static_cast<std::uint16_t>(id), length < writable_[id] ? length : writable_[id]}};
   }
 
  private:
@@ -314,6 +319,7 @@ class virtqueue_driver : public detail::vring_memory<MaxNum> {
   };
   std::array<written_descriptor, MaxNum> descriptors_{};
   std::array<std::uint32_t, MaxNum> writable_{};  // of each chain in flight, by head
+  std::array<std::uint32_t, MaxNum> length_{};    // of each chain in flight, by head
   std::array<bool, MaxNum> in_flight_{};          // by head
   std::uint16_t free_head_ = 0;
   std::uint32_t free_count_ = 0;
