@@ -295,3 +295,54 @@ TEST_CASE("mapped platform: the table of an ELF image, and images without one") 
   CHECK(missing.error().error.code == errc::system_error);
   CHECK(missing.error().what.find("/nonexistent/fw.elf: cannot read") == 0);
 }
+
+TEST_CASE("mapped platform: a crash the firmware reports in its table, recovered by detach and attach") {
+  // The host cannot reload the core: recovery is Linux's attach on recovery.
+  using crash_platform = rproc::posix::mapped_platform<test_mailbox, rproc::amd_crash_report_type>;
+  static_assert(rproc::attaches_on_recovery<crash_platform>() && rproc::attaches_on_recovery<test_platform>());
+  static_assert(rproc::crash_report_type_of<crash_platform>() == rproc::amd_crash_report_type);
+  static_assert(rproc::crash_report_type_of<test_platform>() == 0);
+
+  constexpr auto table = rproc::make_table(
+      rproc::rsc::vdev{.id = rproc::virtio::id_rpmsg, .dfeatures = 1}.with_vrings(
+          rproc::rsc::vring{.align = 16, .num = 8, .notifyid = 0},
+          rproc::rsc::vring{.align = 16, .num = 8, .notifyid = 1}),
+      rproc::rsc::raw{rproc::amd_crash_report_type, std::array<std::uint8_t, 8>{}});
+  constexpr std::uint64_t table_da = 0x8000;
+  const std::vector<std::byte> original(table.bytes.begin(), table.bytes.end());
+  temporary_file file;
+  std::vector<rproc::notification> posted;
+  bool acknowledging = true;
+  auto memory = device_memory::map(board_windows(file.path));
+  REQUIRE(memory);
+  std::ranges::copy(original, memory->translate(table_da, original.size()).begin());
+  crash_platform board(std::move(*memory),
+                       {table_da, original.size(), rproc::endian::little, original},
+                       test_mailbox{&posted, &acknowledging});
+  rproc::machine<crash_platform> m(board);
+  REQUIRE(m.start());
+  CHECK(m.check_crash_report().value() == false);
+
+  // The firmware crashes as AMD's does: the reason, then crash_state, in its live table.
+  const auto report = rproc::find_crash_report(rproc::parse_table(table).value()).value();
+  const rproc::basic_byte_view<std::byte> live(board.live_table(), rproc::endian::little);
+  REQUIRE(live.write_u32(report.offset + 8, static_cast<std::uint32_t>(rproc::crash_reason::watchdog)));
+  REQUIRE(live.write_u32(report.offset + 4, 1));
+  m.set_recovery(rproc::recovery_mode::disabled);
+  CHECK(m.check_crash_report().value() == true);
+  CHECK(m.current_state() == rproc::state::crashed);
+  CHECK(m.processor().last_crash()->reason == rproc::crash_reason::watchdog);
+  CHECK(board.outstanding_allocations() == 2);  // held until recovery
+  REQUIRE(posted.size() == 1);
+
+  // recover(): the detach writes the clean copy back (no crash report), the attach starts over.
+  REQUIRE(m.recover());
+  CHECK(m.current_state() == rproc::state::attached);
+  REQUIRE(posted.size() == 3);
+  CHECK(posted[1].kind == rproc::notification_kind::detach);
+  CHECK(posted[2].kind == rproc::notification_kind::attach);
+  CHECK(board.outstanding_allocations() == 2);
+  CHECK(m.check_crash_report().value() == false);
+  REQUIRE(m.detach());
+  CHECK(std::ranges::equal(board.live_table(), original));
+}

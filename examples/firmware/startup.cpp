@@ -48,9 +48,10 @@ void reset_handler() {
   board::semihosting::exit(application_main());
 }
 
-void systick_handler() { systick_tick(); }
+// Weak: a firmware that needs the exception frame (to record a fault, or to restart) brings its own.
+[[gnu::weak]] void systick_handler() { systick_tick(); }
 
-void fault_handler() {
+[[gnu::weak]] void fault_handler() {
   board::semihosting::write("rproc firmware: fault\n");
   board::semihosting::exit(90);
 }

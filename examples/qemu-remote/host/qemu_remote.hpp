@@ -1,8 +1,8 @@
 // The QEMU remote as a host program sees it: QEMU started with the firmware (qemu_process), its
 // PSRAM mapped as two windows (the firmware's MiB, and the MiB set aside for the host's carveouts
 // and vrings), the firmware's table found from its ELF image, the shared mailbox, all in one
-// rproc::posix::mapped_platform. Made once the firmware has set its mailbox up, as a boot loader
-// would leave the core: running, with nobody attached.
+// rproc::posix::mapped_platform (basic_remote: any of its types). Made once the firmware has set
+// its mailbox up, as a boot loader would leave the core: running, with nobody attached.
 #pragma once
 
 #include <rproc/posix/mapped_platform.hpp>
@@ -19,9 +19,10 @@ namespace qemu_remote {
 
 using platform = rproc::posix::mapped_platform<rproc::posix::shared_memory_mailbox>;
 
-class remote {
+template <class Platform>
+class basic_remote {
  public:
-  static rproc::posix::outcome<remote> start(const qemu_options& options,
+  static rproc::posix::outcome<basic_remote> start(const qemu_options& options,
                                              std::chrono::milliseconds boot_timeout =
                                                  std::chrono::seconds(10)) {
     using rproc::posix::failure;
@@ -51,19 +52,21 @@ class remote {
                            " ms (QEMU's output: " + qemu->log() + ")"};
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    return remote(std::move(*qemu), std::make_unique<platform>(std::move(*memory), std::move(*table),
-                                                               std::move(*mailbox)));
+    return basic_remote(std::move(*qemu), std::make_unique<Platform>(
+                                              std::move(*memory), std::move(*table),
+                                              std::move(*mailbox)));
   }
 
-  platform& board() noexcept { return *platform_; }
+  Platform& board() noexcept { return *platform_; }
   qemu_process& qemu() noexcept { return qemu_; }
 
  private:
-  remote(qemu_process qemu, std::unique_ptr<platform> p)
+  basic_remote(qemu_process qemu, std::unique_ptr<Platform> p)
       : qemu_(std::move(qemu)), platform_(std::move(p)) {}
 
   qemu_process qemu_;                   // declared first: ended last, after the mappings go
-  std::unique_ptr<platform> platform_;
+  std::unique_ptr<Platform> platform_;
 };
+using remote = basic_remote<platform>;
 
 }  // namespace qemu_remote

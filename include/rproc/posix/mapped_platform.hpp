@@ -13,6 +13,11 @@
 //                   only once acknowledged, within options.detach_timeout: otherwise a re-attach
 //                   could set DRIVER_OK again before the firmware saw the status go to 0, and it
 //                   would never notice the detach.
+//   CrashReportType the vendor type of the crash report the firmware keeps in its table
+//                   (crash.hpp; rproc::amd_crash_report_type), or 0: none
+//
+// The host cannot reload the core, so a crashed remote recovers by detach and attach (Linux's
+// RPROC_FEAT_ATTACH_ON_RECOVERY): the firmware restarts on the detach, as AMD's does.
 //
 // Every failure is an rproc::error through the lifecycle, and last_failure() says the same naming
 // the file or the address.
@@ -131,9 +136,12 @@ struct mapped_platform_options {
   bool running = true;  // a boot loader started the core: the remote begins detached
 };
 
-template <mailbox Mailbox>
+template <mailbox Mailbox, std::uint32_t CrashReportType = 0>
 class mapped_platform {
  public:
+  static constexpr bool attach_on_recovery = true;
+  static constexpr std::uint32_t crash_report_type = CrashReportType;
+
   mapped_platform(device_memory memory, table_location table, Mailbox mailbox,
                   mapped_platform_options options = {})
       : memory_(std::move(memory)),
