@@ -52,6 +52,9 @@ if(rproc_readme_runnable)
   # The QEMU remote as the README shows it: dev.sh builds firmware and host, runs 100 cycles.
   rproc_add_readme_shell_test(remote)
   set_tests_properties("readme_shell: remote" PROPERTIES LABELS "readme;qemu")
+  # The crash scenario: a fault and a hang noticed, dumped and recovered; the core's segments.
+  rproc_add_readme_shell_test(crash)
+  set_tests_properties("readme_shell: crash" PROPERTIES LABELS "readme;qemu;crash")
 endif()
 
 # rproc-inspect is defined in tools/, which is read after tests/: decide once all is read.

@@ -6,6 +6,8 @@
 #                              two-thread tests with clang-19's ThreadSanitizer
 #   bash scripts/dev.sh remote install what is missing, build the QEMU remote's firmware and host,
 #                              and run 100 attach / detach cycles against it
+#   bash scripts/dev.sh crash  the same for the crash scenario: a fault and a hang on the QEMU
+#                              remote, noticed, dumped (build/remote/qemu-crash.core), recovered
 # Packages come from Debian 12; nothing is downloaded at build time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,19 +47,25 @@ case "${1:-}" in
       cmake --workflow --preset "${preset}"
     done
     ;;
-  remote)
+  remote | crash)
     install_missing "${remote_packages[@]}"
     cmake -S . -B build/remote -G Ninja -DCMAKE_CXX_COMPILER=g++-12 -DCMAKE_BUILD_TYPE=Release \
       -DRPROC_BUILD_TESTS=OFF -DRPROC_BUILD_TOOLS=OFF -DRPROC_BUILD_BENCHMARKS=OFF >/dev/null
-    cmake --build build/remote --target rproc-qemu-remote >/dev/null
+    cmake --build build/remote --target "rproc-qemu-$1" >/dev/null
     cmake -S examples/qemu-remote/firmware -B build/remote/firmware -G Ninja \
       -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/arm-none-eabi.cmake" >/dev/null
     cmake --build build/remote/firmware >/dev/null
-    ./build/remote/examples/rproc-qemu-remote --cycles 100 \
-      --firmware build/remote/firmware/qemu-remote-firmware.elf --log build/remote/qemu.log
+    if [ "$1" = remote ]; then
+      ./build/remote/examples/rproc-qemu-remote --cycles 100 \
+        --firmware build/remote/firmware/qemu-remote-firmware.elf --log build/remote/qemu.log
+    else
+      ./build/remote/examples/rproc-qemu-crash --firmware build/remote/firmware/qemu-crash-firmware.elf \
+        --core build/remote/qemu-crash.core --log build/remote/qemu-crash.log
+      arm-none-eabi-readelf -l build/remote/qemu-crash.core
+    fi
     ;;
   *)
-    echo "usage: bash scripts/dev.sh demo|test|remote" >&2
+    echo "usage: bash scripts/dev.sh demo|test|remote|crash" >&2
     exit 2
     ;;
 esac

@@ -42,7 +42,7 @@ using qemu_remote::crash_area;
 using qemu_remote::crash_command;
 
 // Longer than any pause of QEMU's main loop on a loaded machine: a slower word is a hang.
-constexpr auto watchdog_timeout = std::chrono::milliseconds(250);
+constexpr auto watchdog_timeout = std::chrono::milliseconds(400);
 constexpr auto deadline = std::chrono::seconds(5);
 
 struct arguments {
@@ -133,6 +133,14 @@ int clean_cycles(machine& m, platform& board, const crash_area_view& area, int c
     else std::printf("%s, cycle %d: %s\n", when, cycle, problem.c_str());
   }
   return clean;
+}
+
+// The firmware's main loop started for the `starts`-th time and connected to the vrings of the
+// recovery's attach.
+bool restarted_and_connected(const crash_area_view& area, std::uint32_t starts) {
+  return wait_for([&] {
+    return area.read(&crash_area::starts) == starts && area.read(&crash_area::connections) == 1;
+  });
 }
 
 struct notice {
@@ -291,7 +299,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const double recovery_ms = ms_since(recovering);
-  if (m.current_state() != rproc::state::attached || area.read(&crash_area::starts) != 2 ||
+  if (m.current_state() != rproc::state::attached || !restarted_and_connected(area, 2) ||
       m.processor().last_crash()->reason != fault->reason) {
     std::printf("after the recovery: %s, firmware start %u\n", state_name(m.current_state()),
                 area.read(&crash_area::starts));
@@ -327,9 +335,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (auto recovered = m.recover(); !recovered) return failed("recover", recovered.error());
+  const bool back = restarted_and_connected(area, 3);
   std::printf("recover(): %s, firmware start %u\n", state_name(m.current_state()),
               area.read(&crash_area::starts));
-  if (m.current_state() != rproc::state::attached || area.read(&crash_area::starts) != 3) return 1;
+  if (m.current_state() != rproc::state::attached || !back) return 1;
   m.set_recovery(rproc::recovery_mode::enabled);
   if (!cycles("after recover()")) return 1;
   if (auto detached = m.detach(); !detached) return failed("detach", detached.error());
