@@ -12,40 +12,25 @@
 
 #include "../../firmware/board.hpp"
 #include "../memory_map.hpp"
+#include "remote_firmware.hpp"
 
 namespace {
 
-namespace rsc = rproc::rsc;
+using qemu_remote::line;
+using qemu_remote::log;
 using rproc::shared_mailbox;
 
-constexpr auto original_table = rproc::make_table(
-    rsc::vdev{.id = rproc::virtio::id_rpmsg, .dfeatures = 1}.with_vrings(
-        rsc::vring{.align = 16, .num = 8, .notifyid = 0},
-        rsc::vring{.da = qemu_remote::fixed_vring_da, .align = 16, .num = 8, .notifyid = 1}),
-    rsc::carveout{.len = 0x2000, .name = "qemu_remote_buffers"},
-    rsc::trace{.da = qemu_remote::trace_da, .len = qemu_remote::trace_len,
-               .name = "qemu_remote_log"});
+constexpr auto original_table =
+    rproc::make_table(qemu_remote::rpmsg_vdev, qemu_remote::buffers, qemu_remote::trace);
 
 }  // namespace
 
 // Not const: the host writes into it while the firmware runs.
 [[gnu::section(".resource_table"), gnu::used]] constinit auto resource_table = original_table;
-[[gnu::section(".mailbox"), gnu::used]] alignas(4) std::byte mailbox_memory[shared_mailbox::size];
-[[gnu::section(".trace_buffer"), gnu::used]] char trace_buffer[qemu_remote::trace_len];
 
 extern "C" void systick_tick() { board::milliseconds = board::milliseconds + 1; }
 
 namespace {
-
-using line = rproc::text_buffer<96>;
-
-void log(const line& text) {
-  board::semihosting::write(text.c_str());
-  board::semihosting::write("\n");
-  const auto n = std::min<std::size_t>(text.view().size(), qemu_remote::trace_len - 1);
-  std::copy_n(text.view().data(), n, trace_buffer);
-  trace_buffer[n] = '\0';
-}
 
 struct counts {
   std::uint32_t attaches = 0, clean_detaches = 0, dirty_detaches = 0;

@@ -40,15 +40,13 @@ struct arguments {
 };
 
 bool parse(int argc, char** argv, arguments& args) {
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string_view flag = argv[i];
-    if (flag == "--firmware") args.qemu.firmware = argv[i + 1];
-    else if (flag == "--qemu") args.qemu.qemu = argv[i + 1];
-    else if (flag == "--log") args.qemu.log = argv[i + 1];
-    else if (flag == "--cycles") args.cycles = std::atoi(argv[i + 1]);
-    else return false;
-  }
-  return argc % 2 == 1 && !args.qemu.firmware.empty() && args.cycles > 0;
+  return qemu_remote::parse_options(argc, argv, args.qemu,
+                                    [&](std::string_view flag, const char* value) {
+                                      if (flag != "--cycles") return false;
+                                      args.cycles = std::atoi(value);
+                                      return true;
+                                    }) &&
+         args.cycles > 0;
 }
 
 double median_us(std::vector<double> ns) {

@@ -20,6 +20,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -33,6 +34,21 @@ struct qemu_options {
   std::string firmware;  // the ELF image QEMU loads (-kernel)
   std::string log;       // QEMU's output (the firmware's semihosting console); /dev/null if empty
 };
+
+// A command line of "--flag value" pairs: --firmware, --qemu and --log here, any other flag given
+// to `other(flag, value)`, which returns false for a flag it does not know. False also for a flag
+// without its value, or without --firmware.
+template <class Other>
+bool parse_options(int argc, char** argv, qemu_options& options, Other other) {
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string_view flag = argv[i];
+    if (flag == "--firmware") options.firmware = argv[i + 1];
+    else if (flag == "--qemu") options.qemu = argv[i + 1];
+    else if (flag == "--log") options.log = argv[i + 1];
+    else if (!other(flag, argv[i + 1])) return false;
+  }
+  return argc % 2 == 1 && !options.firmware.empty();
+}
 
 class qemu_process {
  public:
