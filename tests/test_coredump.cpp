@@ -184,6 +184,75 @@ TEST_CASE("an ELF64 big-endian core, and an empty one", "[crash][coredump]") {
   CHECK(core.size() == 64);  // the header alone, e_phnum 0
 }
 
+TEST_CASE("the registers at the crash in a PT_NOTE before the memory, as gdb reads them",
+          "[crash][coredump]") {
+  running_board b;
+  rproc::arm_registers registers;
+  for (std::uint32_t i = 0; i < 16; ++i) registers.r[i] = 0x01010101u * i;
+  registers.r[15] = 0x1004;  // pc, in the image's text
+  registers.psr = 0x01000000;
+  const auto note = rproc::arm_prstatus_note(registers, rproc::endian::little, 11);
+  // namesz 5, descsz 148, NT_PRSTATUS, "CORE", the signal at 12 of the body, pc at 72 + 60
+  CHECK(note[0] == std::byte{5});
+  CHECK(note[4] == std::byte{148});
+  CHECK(note[8] == std::byte{1});
+  CHECK(std::memcmp(note.data() + 12, "CORE", 5) == 0);
+  CHECK(note[20 + 12] == std::byte{11});
+  CHECK(note[20 + 72 + 60] == std::byte{0x04});
+  CHECK(note[20 + 72 + 61] == std::byte{0x10});
+  const auto big = rproc::arm_prstatus_note(registers, rproc::endian::big);
+  CHECK(big[3] == std::byte{5});
+  CHECK(big[20 + 72 + 63] == std::byte{0x04});
+
+  rproc::dump_plan plan;
+  REQUIRE(plan.add_resources(b.proc));
+  std::vector<std::byte> core;
+  const auto written = rproc::write_coredump(
+      rproc::core_format_of(b.image), plan.regions(),
+      [&](std::uint64_t da, std::size_t len) {
+        return std::span<const std::byte>(b.board->da_to_va(da, len));
+      },
+      [&](std::span<const std::byte> bytes) { return !collect(core, bytes).empty(); }, note);
+  REQUIRE(written.has_value());
+  CHECK(written->segments == 3);
+  CHECK(written->size == core.size());
+  const auto parsed = rproc::read_elf(core);
+  REQUIRE(parsed.has_value());
+  std::vector<rproc::elf_segment> segments;
+  for (const rproc::elf_segment s : parsed->segments()) segments.push_back(s);
+  REQUIRE(segments.size() == 4);
+  CHECK(segments[0].type == 4);  // PT_NOTE, first, its bytes right after the program headers
+  CHECK(segments[0].offset == 52 + 4 * 32);
+  CHECK(segments[0].filesz == note.size());
+  CHECK(std::memcmp(core.data() + segments[0].offset, note.data(), note.size()) == 0);
+  CHECK(segments[1].offset == segments[0].offset + note.size());
+
+  const std::filesystem::path core_path = std::filesystem::absolute("test_coredump_registers.core");
+  const std::filesystem::path elf_path = std::filesystem::absolute("test_coredump_registers.elf");
+  std::ofstream(core_path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(core.data()), static_cast<std::streamsize>(core.size()));
+  std::ofstream(elf_path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(b.elf_bytes.data()),
+             static_cast<std::streamsize>(b.elf_bytes.size()));
+  if (!have("readelf")) {
+    WARN("readelf not installed: the core's note is not checked with it");
+    return;
+  }
+  const auto notes = test::run_tool("readelf", {"-n", core_path.string()});
+  INFO(notes.out << notes.err);
+  CHECK(notes.out.find("NT_PRSTATUS") != std::string::npos);
+  if (!have("gdb-multiarch")) {
+    WARN("gdb-multiarch not installed: the core's registers are not read with gdb");
+    return;
+  }
+  const auto gdb = test::run_tool("gdb-multiarch", {"-nx", "-batch", "-ex", "info registers r1 sp pc",
+                                                    elf_path.string(), core_path.string()});
+  INFO(gdb.out << gdb.err);
+  CHECK(gdb.out.find("r1             0x1010101") != std::string::npos);
+  CHECK(gdb.out.find("sp             0xd0d0d0d") != std::string::npos);
+  CHECK(gdb.out.find("pc             0x1004") != std::string::npos);
+}
+
 TEST_CASE("the writer refuses before it writes, and stops when the sink does",
           "[crash][coredump]") {
   std::vector<std::byte> memory(0x2000);

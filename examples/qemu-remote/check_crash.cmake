@@ -1,7 +1,7 @@
 # The qemu_crash test: runs rproc-qemu-crash (HOST) on the crashing firmware (FIRMWARE) under QEMU,
 # then checks the core it wrote (CORE, left in the build tree) with readelf (READELF): an ARM
-# ELF core with exactly the regions the host maps, at their addresses, and the pattern the
-# firmware wrote at pattern_da in it. The addresses are those of memory_map.hpp and
+# ELF core with exactly the regions the host maps, at their addresses, the registers at the fault
+# in a note, and the pattern the firmware wrote at pattern_da in it. The addresses are those of memory_map.hpp and
 # crash_area.hpp, and the host's allocations from the pool (the first fit, in table order).
 cmake_minimum_required(VERSION 3.25)
 
@@ -51,6 +51,11 @@ if(NOT status EQUAL 0 OR NOT addresses STREQUAL expected)
   message(FATAL_ERROR "the core's PT_LOAD addresses are [${addresses}], not [${expected}]")
 endif()
 
+execute_process(COMMAND "${READELF}" -n "${CORE}" RESULT_VARIABLE status OUTPUT_VARIABLE notes)
+if(NOT status EQUAL 0 OR NOT notes MATCHES "CORE +0x00000094[ \t]+NT_PRSTATUS")
+  message(FATAL_ERROR "${CORE} has no registers (an NT_PRSTATUS note of 148 bytes):\n${notes}")
+endif()
+
 string(LENGTH "${pattern}" length)
 file(READ "${CORE}" found OFFSET ${pattern_offset} LIMIT ${length} HEX)
 string(HEX "${pattern}" wanted)
@@ -58,4 +63,5 @@ if(NOT found STREQUAL wanted)
   message(FATAL_ERROR "at ${pattern_da} (file offset ${pattern_offset}) the core holds ${found}, "
                       "not the firmware's pattern ${wanted} (\"${pattern}\")")
 endif()
-message(STATUS "${CORE}: ARM core, PT_LOAD at [${addresses}], \"${pattern}\" at ${pattern_da}")
+message(STATUS "${CORE}: ARM core, NT_PRSTATUS, PT_LOAD at [${addresses}], \"${pattern}\" at "
+               "${pattern_da}")

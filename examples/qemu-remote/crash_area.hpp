@@ -2,8 +2,8 @@
 // (host/crash.cpp) besides its table and mailbox: a fixed block in the firmware's MiB of PSRAM,
 // inside the image's PSRAM segment, so that a coredump of that segment holds it. The firmware
 // writes `pattern` at each start (the coredump test looks for it at pattern_da), feeds
-// `watchdog` from its main loop, takes the host's `command`, and records a fault before it
-// reports the crash in its table.
+// `watchdog` from its main loop, takes the host's `command`, and records a fault (its registers
+// too) before it reports the crash in its table.
 #pragma once
 
 #include <cstddef>
@@ -32,9 +32,11 @@ struct crash_area {
   std::uint32_t starts;       // times the main loop started: 1 after boot, +1 per recovery
   std::uint32_t connections;  // attaches seen since the last start
   std::uint32_t vring0_da;    // vring 0's address at the last attach
-  // The last fault, for the post-mortem: the stacked pc and lr, CFSR and BFAR.
-  std::uint32_t fault_pc, fault_lr, fault_status, fault_address;
+  // The last fault, for the post-mortem: CFSR, BFAR, and the registers as they were at the
+  // faulting instruction (r0 to r15, then xPSR), which the host puts in the coredump's note.
+  std::uint32_t fault_status, fault_address;
+  std::uint32_t registers[17];
 };
-static_assert(sizeof(crash_area) == 68);
+static_assert(sizeof(crash_area) == 128);
 
 }  // namespace qemu_remote

@@ -13,6 +13,9 @@
 //       [&](std::uint64_t da, std::size_t len) { return board.da_to_va(da, len); },
 //       [&](std::span<const std::byte> bytes) { return file.write(bytes); });
 //   // core->left_out: the regions the host could not read, left out of the file
+//
+// The registers at the crash, where the firmware saved them, go in a PT_NOTE before the memory
+// (arm_prstatus_note for a 32-bit Arm core: the NT_PRSTATUS note gdb reads registers from).
 #pragma once
 
 #include <array>
@@ -113,9 +116,36 @@ struct coredump_result {
   }
 };
 
+// A 32-bit Arm core's registers at the crash: r0 to r12, sp, lr, pc, and the program status.
+struct arm_registers {
+  std::array<std::uint32_t, 16> r{};
+  std::uint32_t psr = 0;
+};
+
+// One ELF note, "CORE" / NT_PRSTATUS, whose body is 32-bit Arm's prstatus as Linux and gdb lay it
+// out (148 bytes): the signal at 12, the 18 general registers at 72 (r0 to r15, cpsr, orig_r0).
+inline constexpr std::size_t arm_prstatus_note_size = 12 + 8 + 148;
+
+constexpr std::array<std::byte, arm_prstatus_note_size> arm_prstatus_note(
+    const arm_registers& registers, endian order, std::uint16_t signal = 0) noexcept {
+  constexpr std::size_t name_size = 5, body = 20, nt_prstatus = 1;  // "CORE\0", padded to 8
+  std::array<std::byte, arm_prstatus_note_size> note{};
+  const basic_byte_view<std::byte> out(std::span<std::byte>(note), order);
+  (void)out.write_u32(0, name_size);
+  (void)out.write_u32(4, arm_prstatus_note_size - body);
+  (void)out.write_u32(8, nt_prstatus);
+  for (std::size_t i = 0; i < 4; ++i) note[12 + i] = static_cast<std::byte>("CORE"[i]);
+  (void)out.write(body + 12, signal);
+  for (std::size_t i = 0; i < registers.r.size(); ++i)
+    (void)out.write_u32(body + 72 + 4 * i, registers.r[i]);
+  (void)out.write_u32(body + 72 + 64, registers.psr);
+  return note;
+}
+
 namespace detail {
 inline constexpr std::uint16_t et_core = 4;
 inline constexpr std::uint8_t ev_current = 1;
+inline constexpr std::uint32_t pt_note = 4;
 
 template <class Sink>
 constexpr bool put(Sink& sink, std::span<const std::byte> bytes, std::uint64_t& size) {
@@ -125,8 +155,9 @@ constexpr bool put(Sink& sink, std::span<const std::byte> bytes, std::uint64_t& 
 }
 }  // namespace detail
 
-// Writes the core: the ELF header, one program header per readable region, then each region's
-// bytes. `read(da, len)` gives the remote's memory as a std::span<const std::byte>, asked once
+// Writes the core: the ELF header, a PT_NOTE program header when `notes` (ELF notes, such as
+// arm_prstatus_note) is not empty, one PT_LOAD per readable region, then the notes and each
+// region's bytes. `read(da, len)` gives the remote's memory as a std::span<const std::byte>, asked once
 // per region (fewer bytes or none where the host cannot reach it: that region is left out).
 // `sink(bytes)` takes the file in order and returns false to stop: errc::coredump_sink_failed,
 // value the bytes it took. Before anything is written: more than max_dump_regions regions is
@@ -135,7 +166,7 @@ constexpr bool put(Sink& sink, std::span<const std::byte> bytes, std::uint64_t& 
 template <class Read, class Sink>
 result<coredump_result> write_coredump(const core_format& format,
                                        std::span<const dump_region> regions, Read&& read,
-                                       Sink&& sink) {
+                                       Sink&& sink, std::span<const std::byte> notes = {}) {
   if (regions.size() > max_dump_regions)
     return error{errc::too_many_resources, 0, std::nullopt, max_dump_regions};
   const bool is64 = format.bits == 64;
@@ -143,7 +174,8 @@ result<coredump_result> write_coredump(const core_format& format,
   const std::uint64_t limit = is64 ? UINT64_MAX : UINT32_MAX;
   coredump_result done;
   std::array<std::span<const std::byte>, max_dump_regions> contents{};
-  std::uint64_t data_size = 0;
+  std::uint64_t data_size = notes.size();
+  const unsigned note_headers = notes.empty() ? 0 : 1;
   for (std::size_t i = 0; i < regions.size(); ++i) {
     const dump_region& r = regions[i];
     if (r.len == 0) continue;
@@ -157,7 +189,8 @@ result<coredump_result> write_coredump(const core_format& format,
     data_size += r.len;
     ++done.segments;
   }
-  const std::uint64_t headers = l.header_size + std::uint64_t{done.segments} * l.phdr_size;
+  const std::uint64_t headers =
+      l.header_size + std::uint64_t{done.segments + note_headers} * l.phdr_size;
   if (data_size > limit - headers)
     return error{errc::coredump_too_large, 0, std::nullopt, data_size};
 
@@ -176,7 +209,7 @@ result<coredump_result> write_coredump(const core_format& format,
             word(l.e_phoff, l.header_size) && out.write(l.e_flags, format.flags) &&
             out.write(l.e_ehsize, static_cast<std::uint16_t>(l.header_size)) &&
             out.write(l.e_phentsize, static_cast<std::uint16_t>(l.phdr_size)) &&
-            out.write(l.e_phnum, static_cast<std::uint16_t>(done.segments));
+            out.write(l.e_phnum, static_cast<std::uint16_t>(done.segments + note_headers));
   const auto failed = [&] {
     return error{errc::coredump_sink_failed, 0, std::nullopt, done.size};
   };
@@ -184,17 +217,23 @@ result<coredump_result> write_coredump(const core_format& format,
     return failed();
 
   std::uint64_t offset = headers;
+  const auto program_header = [&](std::uint32_t type, std::uint32_t flags, std::uint64_t da,
+                                   std::uint64_t len, std::uint64_t align) {
+    buffer = {};
+    const bool written = out.write(l.p_type, type) && out.write(l.p_flags, flags) &&
+                         word(l.p_offset, offset) && word(l.p_vaddr, da) && word(l.p_paddr, da) &&
+                         word(l.p_filesz, len) && word(l.p_memsz, len) && word(l.p_align, align);
+    offset += len;
+    return written &&
+           detail::put(sink, std::span<const std::byte>(buffer).first(l.phdr_size), done.size);
+  };
+  if (note_headers != 0 && !program_header(detail::pt_note, 0, 0, notes.size(), 4)) return failed();
   for (std::size_t i = 0; i < regions.size(); ++i) {
     const dump_region& r = regions[i];
     if (r.len == 0 || done.was_left_out(i)) continue;
-    buffer = {};
-    ok = out.write(l.p_type, elf::pt_load) && out.write(l.p_flags, r.flags) &&
-         word(l.p_offset, offset) && word(l.p_vaddr, r.da) && word(l.p_paddr, r.da) &&
-         word(l.p_filesz, r.len) && word(l.p_memsz, r.len) && word(l.p_align, 0);
-    if (!ok || !detail::put(sink, std::span<const std::byte>(buffer).first(l.phdr_size), done.size))
-      return failed();
-    offset += r.len;
+    if (!program_header(elf::pt_load, r.flags, r.da, r.len, 0)) return failed();
   }
+  if (!notes.empty() && !detail::put(sink, notes, done.size)) return failed();
   for (std::size_t i = 0; i < regions.size(); ++i)
     if (regions[i].len != 0 && !done.was_left_out(i))
       if (!detail::put(sink, contents[i], done.size)) return failed();

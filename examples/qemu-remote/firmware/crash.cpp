@@ -44,7 +44,7 @@ extern "C" {
 [[noreturn]] void restart_main_loop();
 [[noreturn]] void main_loop();
 void on_systick(std::uint32_t* frame);
-void on_fault(std::uint32_t* frame);
+void on_fault(std::uint32_t* frame, const std::uint32_t* r4_to_r11);
 void systick_tick() {}  // startup.cpp's systick_handler calls it; this firmware has its own
 }
 
@@ -88,11 +88,21 @@ void restart_on_return(std::uint32_t* frame, shared_mailbox& mailbox) {
 
 }  // namespace
 
-// Both handlers take the exception frame: the core pushed it on the main stack, the only one
-// this firmware uses, so it is where sp points on entry. The C++ part returns through the
-// unchanged lr, the exception return.
+// Both handlers take the exception frame: the core pushed it (r0 to r3, r12, lr, pc, xPSR) on
+// the main stack, the only one this firmware uses, so it is where sp points on entry. They end
+// with the lr they were entered with, the exception return. The fault handler also saves r4 to
+// r11 before any code can change them (ten words pushed in all: the stack stays 8-byte aligned).
 extern "C" [[gnu::naked]] void systick_handler() { asm("mov r0, sp\n\tb on_systick"); }
-extern "C" [[gnu::naked]] void fault_handler() { asm("mov r0, sp\n\tb on_fault"); }
+extern "C" [[gnu::naked]] void fault_handler() {
+  asm("mov r0, sp\n\t"
+      "push {r4-r11}\n\t"
+      "mov r1, sp\n\t"
+      "push {r0, lr}\n\t"
+      "bl on_fault\n\t"
+      "pop {r0, lr}\n\t"
+      "add sp, sp, #32\n\t"
+      "bx lr");
+}
 
 // A new main loop on an empty stack.
 extern "C" [[gnu::naked]] void restart_main_loop() {
@@ -109,14 +119,21 @@ void on_systick(std::uint32_t* frame) {
   }
 }
 
-void on_fault(std::uint32_t* frame) {
+void on_fault(std::uint32_t* frame, const std::uint32_t* r4_to_r11) {
   // Configurable Fault Status (MMFSR, BFSR, UFSR) and BusFault Address (ARMv7-M, B3.2.15).
   auto* const cfsr = reinterpret_cast<volatile std::uint32_t*>(0xE000ED28u);
   auto* const hfsr = reinterpret_cast<volatile std::uint32_t*>(0xE000ED2Cu);
   auto* const bfar = reinterpret_cast<volatile std::uint32_t*>(0xE000ED38u);
   const std::uint32_t status = *cfsr;
-  store(crash_area.fault_pc, frame[6]);
-  store(crash_area.fault_lr, frame[5]);
+  std::uint32_t* const r = crash_area.registers;
+  for (std::size_t i = 0; i < 4; ++i) store(r[i], frame[i]);
+  for (std::size_t i = 0; i < 8; ++i) store(r[4 + i], r4_to_r11[i]);
+  store(r[12], frame[4]);
+  // sp before the exception: past the 8-word frame, and the word of padding xPSR bit 9 tells of.
+  store(r[13], reinterpret_cast<std::uint32_t>(frame + 8 + ((frame[7] >> 9) & 1u)));
+  store(r[14], frame[5]);
+  store(r[15], frame[6]);
+  store(r[16], frame[7]);
   store(crash_area.fault_status, status);
   store(crash_area.fault_address, *bfar);
   const bool memory_fault = (status & 0xFFFFu) != 0;  // MMFSR or BFSR

@@ -79,6 +79,14 @@ class crash_area_view {
   std::uint32_t read(const std::uint32_t qemu_remote::crash_area::*word) const noexcept {
     return __atomic_load_n(&(area_->*word), __ATOMIC_ACQUIRE);
   }
+  // The registers the firmware saved at its last fault.
+  rproc::arm_registers registers() const noexcept {
+    rproc::arm_registers saved;
+    for (std::size_t i = 0; i < saved.r.size(); ++i)
+      saved.r[i] = __atomic_load_n(&area_->registers[i], __ATOMIC_ACQUIRE);
+    saved.psr = __atomic_load_n(&area_->registers[16], __ATOMIC_ACQUIRE);
+    return saved;
+  }
   void command(crash_command c) noexcept {
     __atomic_store_n(&area_->command, static_cast<std::uint32_t>(c), __ATOMIC_RELEASE);
   }
@@ -180,9 +188,11 @@ const char* source_name(rproc::dump_source s) {
   return "region";
 }
 
-// The remote's memory as the host maps it, as an ELF core in `path`: the segments written.
+// The remote's memory as the host maps it, and the registers in a note, as an ELF core in
+// `path`: the PT_LOAD segments written.
 std::optional<std::uint32_t> write_core(const machine& m, platform& board,
-                                        const rproc::elf_image& image, const std::string& path) {
+                                        const rproc::elf_image& image, const std::string& path,
+                                        std::span<const std::byte> note) {
   rproc::dump_plan plan;
   if (!plan.add_resources(m.processor()) || !plan.add_segments(image)) {
     std::printf("coredump: more regions than a core holds\n");
@@ -200,15 +210,16 @@ std::optional<std::uint32_t> write_core(const machine& m, platform& board,
       },
       [&](std::span<const std::byte> bytes) {
         return std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
-      });
+      },
+      note);
   const bool closed = std::fclose(file) == 0;
   if (!core || !closed) {
     std::printf("coredump: %s\n", core ? ("cannot write " + path).c_str()
                                        : rproc::message(core.error()).c_str());
     return std::nullopt;
   }
-  std::printf("coredump %s: %u segments, %llu bytes\n", path.c_str(), core->segments,
-              static_cast<unsigned long long>(core->size));
+  std::printf("coredump %s: %u segments and the registers (PT_NOTE), %llu bytes\n", path.c_str(),
+              core->segments, static_cast<unsigned long long>(core->size));
   for (std::size_t i = 0; i < plan.regions().size(); ++i) {
     const rproc::dump_region& r = plan.regions()[i];
     std::printf("  %-9s %s at %s, %s bytes (%s %u)\n", core->was_left_out(i) ? "left out" : "LOAD",
@@ -282,13 +293,17 @@ int main(int argc, char** argv) {
                 static_cast<long long>(deadline.count()));
     return 1;
   }
-  std::printf("crash (%s) noticed in %.2f ms from the firmware's crash report: fault at pc %s, "
-              "CFSR %s, BFAR %s\n",
-              rproc::to_string(fault->reason).data(), fault->ms,
-              hex(area.read(&crash_area::fault_pc)).c_str(),
+  const rproc::arm_registers registers = area.registers();
+  std::printf("crash (%s) noticed in %.2f ms from the firmware's crash report: fault at pc %s "
+              "(sp %s, lr %s), CFSR %s, BFAR %s\n",
+              rproc::to_string(fault->reason).data(), fault->ms, hex(registers.r[15]).c_str(),
+              hex(registers.r[13]).c_str(), hex(registers.r[14]).c_str(),
               hex(area.read(&crash_area::fault_status)).c_str(),
               hex(area.read(&crash_area::fault_address)).c_str());
-  const auto segments = write_core(m, board, *image, args.core);
+  // gdb reports a memory fault as Linux would the signal: SIGSEGV (11).
+  const auto note = rproc::arm_prstatus_note(
+      registers, image->order(), fault->reason == rproc::crash_reason::mmu_fault ? 11 : 0);
+  const auto segments = write_core(m, board, *image, args.core, note);
   if (!segments) return 1;
   const auto recovering = clock_type::now();
   const auto handled = m.check_crash_report();
