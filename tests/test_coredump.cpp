@@ -13,6 +13,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "elf_writer.hpp"
@@ -36,6 +37,19 @@ bool have(const char* tool) {
 std::vector<std::byte> collect(std::vector<std::byte>& file, std::span<const std::byte> bytes) {
   file.insert(file.end(), bytes.begin(), bytes.end());
   return file;
+}
+
+// The core and the image it is of, kept in the build tree as NAME.core and NAME.elf for readelf
+// and gdb (and for a look after the test).
+std::pair<std::filesystem::path, std::filesystem::path> keep(const std::string& name,
+                                                             std::span<const std::byte> core,
+                                                             std::span<const std::byte> elf) {
+  std::pair paths{std::filesystem::absolute(name + ".core"), std::filesystem::absolute(name + ".elf")};
+  std::ofstream(paths.first, std::ios::binary)
+      .write(reinterpret_cast<const char*>(core.data()), static_cast<std::streamsize>(core.size()));
+  std::ofstream(paths.second, std::ios::binary)
+      .write(reinterpret_cast<const char*>(elf.data()), static_cast<std::streamsize>(elf.size()));
+  return paths;
 }
 
 // A board running the ELF fixture (text at 0x1000, table at 0x2000 in a window of the host's
@@ -113,13 +127,7 @@ TEST_CASE("a coredump holds each region the host reaches at its address", "[cras
 
   // readelf and gdb, when installed, read it as a core of the remote's memory. The files stay in
   // the build tree.
-  const std::filesystem::path core_path = std::filesystem::absolute("test_coredump.core");
-  const std::filesystem::path elf_path = std::filesystem::absolute("test_coredump.elf");
-  std::ofstream(core_path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(core.data()), static_cast<std::streamsize>(core.size()));
-  std::ofstream(elf_path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(b.elf_bytes.data()),
-             static_cast<std::streamsize>(b.elf_bytes.size()));
+  const auto [core_path, elf_path] = keep("test_coredump", core, b.elf_bytes);
   if (!have("readelf")) {
     WARN("readelf not installed: the core's headers are not checked with it");
     return;
@@ -227,13 +235,7 @@ TEST_CASE("the registers at the crash in a PT_NOTE before the memory, as gdb rea
   CHECK(std::memcmp(core.data() + segments[0].offset, note.data(), note.size()) == 0);
   CHECK(segments[1].offset == segments[0].offset + note.size());
 
-  const std::filesystem::path core_path = std::filesystem::absolute("test_coredump_registers.core");
-  const std::filesystem::path elf_path = std::filesystem::absolute("test_coredump_registers.elf");
-  std::ofstream(core_path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(core.data()), static_cast<std::streamsize>(core.size()));
-  std::ofstream(elf_path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(b.elf_bytes.data()),
-             static_cast<std::streamsize>(b.elf_bytes.size()));
+  const auto [core_path, elf_path] = keep("test_coredump_registers", core, b.elf_bytes);
   if (!have("readelf")) {
     WARN("readelf not installed: the core's note is not checked with it");
     return;
