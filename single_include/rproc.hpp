@@ -3169,6 +3169,31 @@ template <class P>
 concept platform_negotiates_features = requires(P& p, std::uint32_t id, std::uint32_t offered) {
   { p.negotiate_features(id, offered) } -> std::same_as<std::uint32_t>;
 };
+// One vring of a vdev as the host placed it (its memory zeroed, its da and notify id written).
+struct vring_record {
+  std::uint32_t entry = 0;  // the vdev's entry index
+  std::uint32_t index = 0;  // 0 or 1 within the vdev
+  std::uint32_t notifyid = 0;
+  std::uint32_t num = 0;
+  std::uint32_t align = 0;
+  memory_region region{};
+};
+// A vdev whose features are negotiated (FEATURES_OK) and whose vrings are placed, DRIVER_OK not
+// yet set.
+struct vdev_setup {
+  std::uint32_t entry = 0;
+  std::uint32_t id = 0;  // the virtio device id
+  std::uint32_t gfeatures = 0;
+  endian order = endian::little;  // the table's
+  std::span<const vring_record> vrings{};
+};
+// The host's virtio driver sets up its virtqueues (Linux's driver probe: an rpmsg host lays out
+// its rings and gives vring 0 its buffers) after FEATURES_OK and before DRIVER_OK, which the
+// firmware waits for before it looks at a ring. A failure takes the attach or start back.
+template <class P>
+concept platform_sets_up_vdevs = requires(P& p, const vdev_setup& vdev) {
+  { p.set_up_vdev(vdev) } -> std::same_as<result<void>>;
+};
 // DRIVER_OK is visible in the live table (attach, start): tell the remote, a doorbell (a mailbox
 // message, an interrupt). A failure at attach takes the attach back (status 0 first).
 template <class P>
@@ -3219,6 +3244,8 @@ template <class P>
 concept declares_handle_vendor = requires { &P::handle_vendor; };
 template <class P>
 concept declares_negotiate_features = requires { &P::negotiate_features; };
+template <class P>
+concept declares_set_up_vdev = requires { &P::set_up_vdev; };
 template <class P>
 concept declares_ring_doorbell = requires { &P::ring_doorbell; };
 template <class P>
@@ -3277,6 +3304,9 @@ consteval bool check_platform() {
   static_assert(!detail::declares_negotiate_features<P> || platform_negotiates_features<P>,
                 "rproc platform: negotiate_features must be std::uint32_t negotiate_features("
                 "std::uint32_t id, std::uint32_t offered); as declared it is ignored");
+  static_assert(!detail::declares_set_up_vdev<P> || platform_sets_up_vdevs<P>,
+                "rproc platform: set_up_vdev must be rproc::result<void> set_up_vdev(const "
+                "rproc::vdev_setup&); as declared it is ignored and DRIVER_OK comes first");
   static_assert(!detail::declares_ring_doorbell<P> || platform_rings_doorbell<P>,
                 "rproc platform: ring_doorbell must be rproc::result<void> ring_doorbell(); as "
                 "declared it is ignored and the remote is not told of DRIVER_OK");
@@ -3419,13 +3449,6 @@ struct carveout_record {
   bool allocated = false;
 };
 
-struct vring_record {
-  std::uint32_t entry = 0;  // the vdev's entry index
-  std::uint32_t index = 0;  // 0 or 1 within the vdev
-  std::uint32_t notifyid = 0;
-  memory_region region{};
-};
-
 struct vdev_record {
   std::uint32_t entry = 0;
   std::uint32_t id = 0;
@@ -3539,13 +3562,13 @@ class resource_set {
   }
 
   // The host's virtio side comes up: each vring's memory is zeroed and its da written, features
-  // negotiated, and the status moved through ACKNOWLEDGE, DRIVER, FEATURES_OK to DRIVER_OK, as
-  // Linux's virtio core does. DRIVER_OK publishes (SPEC section 3): every other write, and the
-  // zeroed vrings, are cleaned from the host's caches (where the platform has them) and ordered
-  // before it by a release store, then the status is cleaned too. The steps before it are
-  // relaxed atomic stores like every field's, kept and seen in order; they mean nothing to the
-  // remote, and cost one byte store each.
-  void start_virtio(Platform& platform, const mutable_table_view& table) noexcept {
+  // negotiated, the status moved through ACKNOWLEDGE, DRIVER, FEATURES_OK, the platform's virtio
+  // driver sets up its virtqueues (set_up_vdev), then DRIVER_OK, as Linux's virtio core does.
+  // DRIVER_OK publishes (SPEC section 3): every other write, and the vrings, are cleaned from the
+  // host's caches (where the platform has them) and ordered before it by a release store, then
+  // the status is cleaned too. The steps before it are relaxed atomic stores like every field's,
+  // kept and seen in order; they mean nothing to the remote, and cost one byte store each.
+  result<void> start_virtio(Platform& platform, const mutable_table_view& table) noexcept {
     for (std::size_t i = 0; i < vring_count_; ++i) {
       const vring_record& r = vrings_[i];
       for (auto& b : r.region.va) b = std::byte{0};
@@ -3567,6 +3590,16 @@ class resource_set {
       status |= virtio::status_features_ok;
       v->set_status(status);
       record.status = status | virtio::status_driver_ok;
+      if constexpr (platform_sets_up_vdevs<Platform>) {
+        std::size_t first = 0, count = 0;  // a vdev's vrings are recorded together
+        while (first < vring_count_ && vrings_[first].entry != record.entry) ++first;
+        while (first + count < vring_count_ && vrings_[first + count].entry == record.entry) ++count;
+        if (auto set_up = platform.set_up_vdev({record.entry, record.id, record.gfeatures,
+                                                table.order(),
+                                                std::span(vrings_).subspan(first, count)});
+            !set_up)
+          return set_up;
+      }
     }
     for (std::size_t i = 0; i < vring_count_; ++i) clean_cache_of(platform, vrings_[i].region.va);
     const std::span<const std::byte> bytes = table.bytes().bytes();
@@ -3574,6 +3607,7 @@ class resource_set {
     for (std::size_t i = 0; i < vdev_count_; ++i)
       store_status(table, vdevs_[i].entry, vdevs_[i].status, __ATOMIC_RELEASE);
     clean_cache_of(platform, bytes);
+    return {};
   }
 
   // Virtio reset where the live table may be read by the remote: status 0 in every vdev first,
@@ -3739,7 +3773,7 @@ class resource_set {
                      Limits::max_notify_ids};
       // Recorded before allocating, so that release() gives the id back if allocation fails.
       vring_record& record = vrings_[vring_count_++];
-      record = {v.index(), k, *notifyid, {}};
+      record = {v.index(), k, *notifyid, vring.num(), vring.align(), {}};
       auto region = platform.allocate({vring.da(), fw_rsc_addr_any, static_cast<std::size_t>(bytes),
                                        vring.align(), allocation_purpose::vring, v.index()});
       if (!region) {
@@ -4297,13 +4331,14 @@ class processor {
     }
     if (auto started = platform_->start(image.boot_address()); !started)
       return fail(started.error());
-    if (const auto current = writable_table()) resources_.start_virtio(*platform_, *current);
-    if constexpr (platform_rings_doorbell<Platform>) {
-      if (auto rung = platform_->ring_doorbell(); !rung) {
-        if (const auto current = writable_table()) resources_.stop_virtio(*current);
-        if constexpr (platform_can_stop<Platform>) (void)platform_->stop();
-        return fail(rung.error());
-      }
+    result<void> up;  // the virtio side, then the doorbell: a failure stops the core again
+    if (const auto current = writable_table()) up = resources_.start_virtio(*platform_, *current);
+    if constexpr (platform_rings_doorbell<Platform>)
+      if (up) up = platform_->ring_doorbell();
+    if (!up) {
+      if (const auto current = writable_table()) resources_.stop_virtio(*current);
+      if constexpr (platform_can_stop<Platform>) (void)platform_->stop();
+      return fail(up.error());
     }
     state_ = state::running;
     return {};
@@ -4389,7 +4424,7 @@ class processor {
       return fail(allocated.error());
     if constexpr (platform_has_attach_notification<Platform>)
       if (auto told = platform_->attach(); !told) return fail(told.error());
-    resources_.start_virtio(*platform_, table);
+    if (auto up = resources_.start_virtio(*platform_, table); !up) return fail(up.error());
     if constexpr (platform_rings_doorbell<Platform>)
       if (auto rung = platform_->ring_doorbell(); !rung) return fail(rung.error());
     state_ = state::attached;

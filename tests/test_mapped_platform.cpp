@@ -208,6 +208,38 @@ TEST_CASE("mapped platform: the allocator honours a free fixed address in a wind
   CHECK(allocator.outstanding() == 3);
 }
 
+TEST_CASE("mapped platform: the user's virtio driver sets up each vdev before DRIVER_OK; its refusal takes the attach back") {
+  board b;
+  rproc::processor<test_platform> proc(*b.platform);
+  std::vector<rproc::vdev_setup> seen;
+  std::vector<std::uint8_t> status_seen;
+  b.platform->set_virtio_driver([&](const rproc::vdev_setup& vdev) -> rproc::result<void> {
+    seen.push_back(vdev);
+    const auto live = rproc::parse_table(b.platform->live_table(), rproc::endian::little);
+    status_seen.push_back(live ? (*live)[0].as<rproc::vdev_entry>()->status() : 0xFF);
+    return {};
+  });
+  auto attached = proc.claim<rproc::detached>().value().attach().value();
+  REQUIRE(seen.size() == 1);
+  CHECK(status_seen[0] == 0xb);  // FEATURES_OK, not yet DRIVER_OK
+  REQUIRE(seen[0].vrings.size() == 2);
+  CHECK(seen[0].vrings[1].region.da == pool_da + 0x1000);
+  CHECK(seen[0].vrings[1].num == 8);
+  auto detached = std::move(attached).detach().value();
+  CHECK(b.posted.size() == 2);
+
+  b.platform->set_virtio_driver([](const rproc::vdev_setup&) -> rproc::result<void> {
+    return rproc::error{errc::out_of_memory, 0, 0, 42};
+  });
+  auto refused = std::move(detached).attach();
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error() == rproc::error{errc::out_of_memory, 0, 0, 42});
+  CHECK(b.platform->last_failure().find("the virtio driver refused vdev entry 0") == 0);
+  CHECK(b.live() == image_table());
+  CHECK(b.platform->outstanding_allocations() == 0);
+  CHECK(b.posted.size() == 2);  // no attach message: DRIVER_OK was never set
+}
+
 TEST_CASE("mapped platform: a fixed vring outside the windows set aside fails the attach naming the entry") {
   board b;
   // The firmware fixes vring 1 in its own window, which is not the host's to allocate from.

@@ -2,9 +2,13 @@
 // the header and name service bytes as Linux and OpenAMP lay them out, an echo of many messages
 // of varying length, re-attach (fresh rings, indices from 0, the announcement sent again), both
 // byte orders, and every fault a misbehaving other side can cause.
+#include <rproc/builder.hpp>
+#include <rproc/firmware.hpp>
+#include <rproc/lifecycle.hpp>
 #include <rproc/rpmsg.hpp>
 #include <rproc/rpmsg_firmware.hpp>
 #include <rproc/rpmsg_host.hpp>
+#include <rproc/sim.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -12,6 +16,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -414,4 +420,217 @@ TEST_CASE("an echo from a buffer that overlaps the one it is sent in", "[rpmsg]"
   CHECK(rpmsg::decode_header(echoed.first<16>(), endian::little) ==
         rpmsg::header{1024, 5, 0, 40, 0});
   CHECK(std::equal(sent.begin(), sent.end(), echoed.begin() + 16));
+}
+
+
+namespace {
+
+// A host's live table: one rpmsg vdev, its two vrings where test::rpmsg_memory has them (notify
+// ids 2 and 3), the name service offered and accepted or not (gfeatures).
+template <endian Order, std::uint32_t Gfeatures>
+consteval auto live_table() {
+  namespace rsc = rproc::rsc;
+  return rproc::make_table<rproc::table_options{.order = Order}>(
+      rsc::vdev{.dfeatures = rpmsg::feature_name_service, .gfeatures = Gfeatures}.with_vrings(
+          rsc::vring{.da = 0x10040000, .align = 16, .num = 8, .notifyid = 2},
+          rsc::vring{.da = 0x10041000, .align = 16, .num = 8, .notifyid = 3}));
+}
+
+// Same place and size; the notify ids too when `notifyids` (test::rpmsg_memory's are 0 and 1).
+void check_same_vrings(const rpmsg::bus_config& a, const rpmsg::bus_config& b, bool notifyids) {
+  for (std::size_t i = 0; i < 2; ++i) {
+    CHECK(a.vrings[i].index == b.vrings[i].index);
+    CHECK(a.vrings[i].da == b.vrings[i].da);
+    CHECK(a.vrings[i].num == b.vrings[i].num);
+    CHECK(a.vrings[i].align == b.vrings[i].align);
+    if (notifyids) CHECK(a.vrings[i].notifyid == b.vrings[i].notifyid);
+  }
+}
+
+template <endian Order, std::uint32_t Gfeatures>
+void check_bus_over_vdev() {
+  static constexpr auto table = live_table<Order, Gfeatures>();
+  test::rpmsg_memory memory;
+  const auto parsed = rproc::parse_table(table.bytes, Order);
+  REQUIRE(parsed);
+  const auto vdev = (*parsed)[0].template as<rproc::vdev_entry>().value();
+  const auto host_config =
+      rpmsg::bus_config_of(vdev, memory.window(), memory.buffers(), Order).value();
+  check_same_vrings(host_config, memory.config(Order), false);
+  CHECK(host_config.vrings[0].notifyid == 2);
+  CHECK(host_config.vrings[1].notifyid == 3);
+  CHECK(host_config.features == Gfeatures);
+  CHECK(host_config.order == Order);
+
+  // The firmware's side: what its vdev_link read at DRIVER_OK.
+  rproc::firmware::host_assignment seen{.gfeatures = Gfeatures, .num_of_vrings = 2};
+  for (std::uint32_t i = 0; i < 2; ++i) {
+    const auto v = vdev.vring(i);
+    seen.vrings[i] = {v.da(), v.align(), v.num(), v.notifyid()};
+  }
+  const auto firmware_config =
+      rpmsg::bus_config_of(seen, memory.window(), memory.buffers(), Order).value();
+  check_same_vrings(firmware_config, host_config, true);
+  CHECK(firmware_config.features == Gfeatures);
+
+  // Over them: the announcement only when gfeatures has the name service; messages either way,
+  // each side kicking the other with the notify id of the vring it used.
+  test::counted_kicks host_kicks, firmware_kicks;
+  rpmsg::host_bus<test::counted_kicks> host(host_kicks);
+  rpmsg::firmware_bus<test::counted_kicks> firmware(firmware_kicks);
+  auto echo = [&](const rpmsg::message& m) { (void)firmware.send(m.dst, m.src, m.payload); };
+  inbox sink;
+  REQUIRE(firmware.create_endpoint("rpmsg-echo", echo, 1024));
+  REQUIRE(host.create_endpoint("", sink, 1024));
+  REQUIRE(host.attach(host_config));
+  REQUIRE(firmware.attach(firmware_config));
+  CHECK(firmware.name_service() == (Gfeatures != 0));
+  CHECK(host.poll().value() == (Gfeatures != 0 ? 1u : 0u));
+  CHECK(host.channel_address("rpmsg-echo") ==
+        (Gfeatures != 0 ? std::optional<std::uint32_t>{1024} : std::nullopt));
+  REQUIRE(host.send(1024, 1024, test::payload(7, 33)));
+  CHECK(firmware.poll().value() == 1);
+  CHECK(host.poll().value() == 1);
+  REQUIRE(sink.payloads.size() == 1);
+  CHECK(sink.payloads[0] == test::payload(7, 33));
+  CHECK(host_kicks.by_notifyid[3] == 1);      // the message, on vring 1
+  CHECK(firmware_kicks.by_notifyid[2] >= 1);  // the echo (and the announcement), on vring 0
+}
+
+}  // namespace
+
+TEST_CASE("a bus over a vdev as the host set it up: its vrings and its gfeatures", "[rpmsg]") {
+  check_bus_over_vdev<endian::little, rpmsg::feature_name_service>();
+  check_bus_over_vdev<endian::little, 0>();
+  check_bus_over_vdev<endian::big, rpmsg::feature_name_service>();
+  check_bus_over_vdev<endian::big, 0>();
+
+  test::rpmsg_memory memory;
+  const rproc::firmware::host_assignment one_vring{.gfeatures = 1, .num_of_vrings = 1};
+  const auto refused =
+      rpmsg::bus_config_of(one_vring, memory.window(), memory.buffers(), endian::little);
+  REQUIRE_FALSE(refused);
+  check_fault(refused.error(), errc::vring_layout_invalid, 1, 0, 1);
+}
+
+namespace {
+
+// The simulated board with a virtio driver: the lifecycle calls it between FEATURES_OK and
+// DRIVER_OK.
+struct board_with_driver : rproc::sim::platform {
+  std::function<rproc::result<void>(const rproc::vdev_setup&)> driver;
+  rproc::result<void> set_up_vdev(const rproc::vdev_setup& vdev) { return driver(vdev); }
+};
+static_assert(rproc::platform_sets_up_vdevs<board_with_driver>);
+
+constexpr std::uint64_t firmware_table_da = 0x20000100;
+constexpr auto echo_table = rproc::make_table(
+    rproc::rsc::vdev{.id = rproc::virtio::id_rpmsg, .dfeatures = rpmsg::feature_name_service}
+        .with_vrings(rproc::rsc::vring{.align = 16, .num = 8},
+                     rproc::rsc::vring{.align = 16, .num = 8}),
+    rproc::rsc::carveout{.len = 0x2000, .name = "vdev0buffer"});
+
+// The vdev's status byte in the live table, as the firmware would read it.
+std::uint8_t live_status(board_with_driver& board) {
+  const auto table = rproc::parse_table(board.firmware_table(), endian::little);
+  return table ? (*table)[0].template as<rproc::vdev_entry>()->status() : 0xFF;
+}
+
+}  // namespace
+
+TEST_CASE("the host's virtio driver sets up its rings after FEATURES_OK, before DRIVER_OK",
+          "[rpmsg]") {
+  auto board = std::make_unique<board_with_driver>();
+  REQUIRE(board->boot_loader_start(echo_table.bytes, firmware_table_da));
+  rproc::processor<board_with_driver> proc(*board);
+  test::counted_kicks host_kicks, firmware_kicks;
+  rpmsg::host_bus<test::counted_kicks> host(host_kicks);
+  rpmsg::firmware_bus<test::counted_kicks> firmware(firmware_kicks);
+  echo_service<decltype(firmware)> echo{&firmware};
+  REQUIRE(firmware.create_endpoint("rpmsg-echo", echo));
+  inbox received;
+  const std::uint32_t local = host.create_endpoint("", received).value();
+
+  std::uint32_t set_ups = 0;
+  board->driver = [&](const rproc::vdev_setup& vdev) -> rproc::result<void> {
+    ++set_ups;
+    CHECK(vdev.entry == 0);
+    CHECK(vdev.id == rproc::virtio::id_rpmsg);
+    CHECK(vdev.gfeatures == rpmsg::feature_name_service);
+    CHECK(live_status(*board) == 0x0B);  // ACKNOWLEDGE | DRIVER | FEATURES_OK, no DRIVER_OK
+    REQUIRE(vdev.vrings.size() == 2);
+    for (const auto& v : vdev.vrings)
+      CHECK(std::all_of(v.region.va.begin(), v.region.va.end(),
+                        [](std::byte b) { return b == std::byte{0}; }));
+    // The buffers in the vdev's carveout, as Linux puts them in its vdev buffer memory.
+    REQUIRE(proc.resources().carveouts().size() == 1);
+    const auto& carveout = proc.resources().carveouts()[0].region;
+    auto config = rpmsg::bus_config_of(vdev, {carveout.da, carveout.va});
+    if (!config) return config.error();
+    return host.attach(*config);
+  };
+  auto detached = proc.claim<rproc::detached>().value();
+  for (std::uint32_t cycle = 1; cycle <= 3; ++cycle) {
+    auto attached = std::move(detached).attach().value();
+    CHECK(set_ups == cycle);
+    CHECK(live_status(*board) == 0x0F);
+    CHECK(host.vring(0).avail_idx() == 8);  // the 8 empty buffers, laid out before DRIVER_OK
+
+    // The firmware reads its vdev once DRIVER_OK shows, over the whole pool.
+    const auto live = rproc::parse_table(board->firmware_table(), endian::little).value();
+    const auto vdev = live[0].template as<rproc::vdev_entry>().value();
+    const rproc::memory_window pool{
+        board_with_driver::pool_base,
+        board->da_to_va(board_with_driver::pool_base, 256 * 1024)};
+    REQUIRE(firmware.attach(rpmsg::bus_config_of(vdev, pool, pool, endian::little).value()));
+    REQUIRE(host.poll().value_or(~0u) == 1u);
+    CHECK(host.channel_address("rpmsg-echo") == std::optional<std::uint32_t>{1024});
+    for (std::uint32_t length = 1; length <= 512 - 16; length += 55) {
+      REQUIRE(host.send(local, 1024, test::payload(length, length)));
+      REQUIRE(firmware.poll().value_or(~0u) == 1u);
+      REQUIRE(host.poll().value_or(~0u) == 1u);
+      REQUIRE(received.payloads.back() == test::payload(length, length));
+    }
+    detached = std::move(attached).detach().value();
+    host.detach();
+    firmware.detach();
+    CHECK(board->table_is_original());
+  }
+
+  // A driver that fails takes the attach back: no DRIVER_OK, the table as found, nothing held.
+  board->driver = [](const rproc::vdev_setup&) -> rproc::result<void> {
+    return rproc::error{errc::out_of_memory, 0, 0, 1};
+  };
+  auto refused = std::move(detached).attach();
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error() == rproc::error{errc::out_of_memory, 0, 0, 1});
+  CHECK(board->table_is_original());
+  CHECK(board->stats().outstanding_allocations == 0);
+  CHECK(proc.current_state() == rproc::state::detached);
+}
+
+TEST_CASE("a host bus config needs both vrings in one mapping", "[rpmsg]") {
+  std::array<std::byte, 0x3000> memory{};
+  std::array<rproc::vring_record, 2> vrings{};
+  vrings[0] = {0, 0, 2, 8, 16, {0x1000, 0x1000, 0x1000, std::span(memory).subspan(0x1000, 0x1000)}};
+  vrings[1] = {0, 1, 3, 8, 16, {0x0000, 0x0000, 0x1000, std::span(memory).first(0x1000)}};
+  const rproc::vdev_setup vdev{0, rproc::virtio::id_rpmsg, 1, endian::big, vrings};
+  const rproc::memory_window buffers{0x2000, std::span(memory).subspan(0x2000)};
+  const auto config = rpmsg::bus_config_of(vdev, buffers).value();
+  CHECK(config.rings.da == 0);
+  CHECK(config.rings.bytes.data() == memory.data());
+  CHECK(config.rings.bytes.size() == 0x2000);
+  CHECK(config.vrings[0].da == 0x1000);
+  CHECK(config.vrings[1].notifyid == 3);
+  CHECK(config.features == 1);
+  CHECK(config.order == endian::big);
+
+  vrings[1].region.va = std::span(memory).subspan(0x2000, 0x1000);  // another mapping
+  check_fault(rpmsg::bus_config_of(vdev, buffers).error(), errc::vring_layout_invalid, 0, 0,
+              0x1000);
+  check_fault(rpmsg::bus_config_of(rproc::vdev_setup{0, 7, 1, endian::big,
+                                                     std::span(vrings).first(1)},
+                                   buffers)
+                  .error(),
+              errc::vring_layout_invalid, 1, 0, 1);
 }

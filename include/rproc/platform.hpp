@@ -107,6 +107,31 @@ template <class P>
 concept platform_negotiates_features = requires(P& p, std::uint32_t id, std::uint32_t offered) {
   { p.negotiate_features(id, offered) } -> std::same_as<std::uint32_t>;
 };
+// One vring of a vdev as the host placed it (its memory zeroed, its da and notify id written).
+struct vring_record {
+  std::uint32_t entry = 0;  // the vdev's entry index
+  std::uint32_t index = 0;  // 0 or 1 within the vdev
+  std::uint32_t notifyid = 0;
+  std::uint32_t num = 0;
+  std::uint32_t align = 0;
+  memory_region region{};
+};
+// A vdev whose features are negotiated (FEATURES_OK) and whose vrings are placed, DRIVER_OK not
+// yet set.
+struct vdev_setup {
+  std::uint32_t entry = 0;
+  std::uint32_t id = 0;  // the virtio device id
+  std::uint32_t gfeatures = 0;
+  endian order = endian::little;  // the table's
+  std::span<const vring_record> vrings{};
+};
+// The host's virtio driver sets up its virtqueues (Linux's driver probe: an rpmsg host lays out
+// its rings and gives vring 0 its buffers) after FEATURES_OK and before DRIVER_OK, which the
+// firmware waits for before it looks at a ring. A failure takes the attach or start back.
+template <class P>
+concept platform_sets_up_vdevs = requires(P& p, const vdev_setup& vdev) {
+  { p.set_up_vdev(vdev) } -> std::same_as<result<void>>;
+};
 // DRIVER_OK is visible in the live table (attach, start): tell the remote, a doorbell (a mailbox
 // message, an interrupt). A failure at attach takes the attach back (status 0 first).
 template <class P>
@@ -157,6 +182,8 @@ template <class P>
 concept declares_handle_vendor = requires { &P::handle_vendor; };
 template <class P>
 concept declares_negotiate_features = requires { &P::negotiate_features; };
+template <class P>
+concept declares_set_up_vdev = requires { &P::set_up_vdev; };
 template <class P>
 concept declares_ring_doorbell = requires { &P::ring_doorbell; };
 template <class P>
@@ -215,6 +242,9 @@ consteval bool check_platform() {
   static_assert(!detail::declares_negotiate_features<P> || platform_negotiates_features<P>,
                 "rproc platform: negotiate_features must be std::uint32_t negotiate_features("
                 "std::uint32_t id, std::uint32_t offered); as declared it is ignored");
+  static_assert(!detail::declares_set_up_vdev<P> || platform_sets_up_vdevs<P>,
+                "rproc platform: set_up_vdev must be rproc::result<void> set_up_vdev(const "
+                "rproc::vdev_setup&); as declared it is ignored and DRIVER_OK comes first");
   static_assert(!detail::declares_ring_doorbell<P> || platform_rings_doorbell<P>,
                 "rproc platform: ring_doorbell must be rproc::result<void> ring_doorbell(); as "
                 "declared it is ignored and the remote is not told of DRIVER_OK");

@@ -257,13 +257,14 @@ class processor {
     }
     if (auto started = platform_->start(image.boot_address()); !started)
       return fail(started.error());
-    if (const auto current = writable_table()) resources_.start_virtio(*platform_, *current);
-    if constexpr (platform_rings_doorbell<Platform>) {
-      if (auto rung = platform_->ring_doorbell(); !rung) {
-        if (const auto current = writable_table()) resources_.stop_virtio(*current);
-        if constexpr (platform_can_stop<Platform>) (void)platform_->stop();
-        return fail(rung.error());
-      }
+    result<void> up;  // the virtio side, then the doorbell: a failure stops the core again
+    if (const auto current = writable_table()) up = resources_.start_virtio(*platform_, *current);
+    if constexpr (platform_rings_doorbell<Platform>)
+      if (up) up = platform_->ring_doorbell();
+    if (!up) {
+      if (const auto current = writable_table()) resources_.stop_virtio(*current);
+      if constexpr (platform_can_stop<Platform>) (void)platform_->stop();
+      return fail(up.error());
     }
     state_ = state::running;
     return {};
@@ -349,7 +350,7 @@ class processor {
       return fail(allocated.error());
     if constexpr (platform_has_attach_notification<Platform>)
       if (auto told = platform_->attach(); !told) return fail(told.error());
-    resources_.start_virtio(*platform_, table);
+    if (auto up = resources_.start_virtio(*platform_, table); !up) return fail(up.error());
     if constexpr (platform_rings_doorbell<Platform>)
       if (auto rung = platform_->ring_doorbell(); !rung) return fail(rung.error());
     state_ = state::attached;

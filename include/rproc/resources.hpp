@@ -71,13 +71,6 @@ struct carveout_record {
   bool allocated = false;
 };
 
-struct vring_record {
-  std::uint32_t entry = 0;  // the vdev's entry index
-  std::uint32_t index = 0;  // 0 or 1 within the vdev
-  std::uint32_t notifyid = 0;
-  memory_region region{};
-};
-
 struct vdev_record {
   std::uint32_t entry = 0;
   std::uint32_t id = 0;
@@ -191,13 +184,13 @@ class resource_set {
   }
 
   // The host's virtio side comes up: each vring's memory is zeroed and its da written, features
-  // negotiated, and the status moved through ACKNOWLEDGE, DRIVER, FEATURES_OK to DRIVER_OK, as
-  // Linux's virtio core does. DRIVER_OK publishes (SPEC section 3): every other write, and the
-  // zeroed vrings, are cleaned from the host's caches (where the platform has them) and ordered
-  // before it by a release store, then the status is cleaned too. The steps before it are
-  // relaxed atomic stores like every field's, kept and seen in order; they mean nothing to the
-  // remote, and cost one byte store each.
-  void start_virtio(Platform& platform, const mutable_table_view& table) noexcept {
+  // negotiated, the status moved through ACKNOWLEDGE, DRIVER, FEATURES_OK, the platform's virtio
+  // driver sets up its virtqueues (set_up_vdev), then DRIVER_OK, as Linux's virtio core does.
+  // DRIVER_OK publishes (SPEC section 3): every other write, and the vrings, are cleaned from the
+  // host's caches (where the platform has them) and ordered before it by a release store, then
+  // the status is cleaned too. The steps before it are relaxed atomic stores like every field's,
+  // kept and seen in order; they mean nothing to the remote, and cost one byte store each.
+  result<void> start_virtio(Platform& platform, const mutable_table_view& table) noexcept {
     for (std::size_t i = 0; i < vring_count_; ++i) {
       const vring_record& r = vrings_[i];
       for (auto& b : r.region.va) b = std::byte{0};
@@ -219,6 +212,16 @@ class resource_set {
       status |= virtio::status_features_ok;
       v->set_status(status);
       record.status = status | virtio::status_driver_ok;
+      if constexpr (platform_sets_up_vdevs<Platform>) {
+        std::size_t first = 0, count = 0;  // a vdev's vrings are recorded together
+        while (first < vring_count_ && vrings_[first].entry != record.entry) ++first;
+        while (first + count < vring_count_ && vrings_[first + count].entry == record.entry) ++count;
+        if (auto set_up = platform.set_up_vdev({record.entry, record.id, record.gfeatures,
+                                                table.order(),
+                                                std::span(vrings_).subspan(first, count)});
+            !set_up)
+          return set_up;
+      }
     }
     for (std::size_t i = 0; i < vring_count_; ++i) clean_cache_of(platform, vrings_[i].region.va);
     const std::span<const std::byte> bytes = table.bytes().bytes();
@@ -226,6 +229,7 @@ class resource_set {
     for (std::size_t i = 0; i < vdev_count_; ++i)
       store_status(table, vdevs_[i].entry, vdevs_[i].status, __ATOMIC_RELEASE);
     clean_cache_of(platform, bytes);
+    return {};
   }
 
   // Virtio reset where the live table may be read by the remote: status 0 in every vdev first,
@@ -391,7 +395,7 @@ class resource_set {
                      Limits::max_notify_ids};
       // Recorded before allocating, so that release() gives the id back if allocation fails.
       vring_record& record = vrings_[vring_count_++];
-      record = {v.index(), k, *notifyid, {}};
+      record = {v.index(), k, *notifyid, vring.num(), vring.align(), {}};
       auto region = platform.allocate({vring.da(), fw_rsc_addr_any, static_cast<std::size_t>(bytes),
                                        vring.align(), allocation_purpose::vring, v.index()});
       if (!region) {

@@ -164,6 +164,33 @@ struct bus_config {
   endian order = endian::little;                    // the table's
 };
 
+// The bus over a vdev as the host set it up: its vrings 0 and 1 and its gfeatures (the name
+// service only when the host accepted it), from a vdev entry of the live table (an entry view)
+// or from what firmware::vdev_link read at DRIVER_OK (a host_assignment). A vdev of fewer than
+// two vrings is vring_layout_invalid naming the first vring missing.
+template <class Vdev>
+constexpr result<bus_config> bus_config_of(const Vdev& vdev, memory_window rings,
+                                           memory_window buffers, endian order,
+                                           std::uint32_t buffer_size = default_buffer_size) {
+  bus_config config{{}, rings, buffers, buffer_size, 0, order};
+  std::uint32_t vrings = 0;
+  for (std::uint32_t i = 0; i < 2; ++i) {
+    if constexpr (requires { vdev.vrings[i].da; }) {
+      vrings = vdev.num_of_vrings;
+      config.features = vdev.gfeatures;
+      const auto& v = vdev.vrings[i];
+      config.vrings[i] = {i, v.da, v.num, v.align, v.notifyid};
+    } else {
+      vrings = vdev.num_of_vrings();
+      config.features = vdev.gfeatures();
+      const auto v = vdev.vring(i);
+      config.vrings[i] = {i, v.da(), v.num(), v.align(), v.notifyid()};
+    }
+  }
+  if (vrings < 2) return error{errc::vring_layout_invalid, 0, vrings, vrings};
+  return config;
+}
+
 namespace detail {
 
 // Endpoints, channels and messages: what both ends of the bus do the same way.

@@ -9,10 +9,42 @@
 #include <string_view>
 
 #include "error.hpp"
+#include "platform.hpp"
 #include "rpmsg.hpp"
 #include "virtqueue.hpp"
 
 namespace rproc::rpmsg {
+
+// The host's bus over a vdev the lifecycle is setting up (a platform's set_up_vdev, before
+// DRIVER_OK): vrings 0 and 1 where it placed them, the vdev's gfeatures and byte order, and
+// `buffers`, memory the host allocated for its buffers (as Linux: the vdev's buffer carveout).
+// The rings' window spans both vrings, which must lie in one mapping (the same distance from
+// device address to host address); otherwise vring_layout_invalid names the vring.
+inline result<bus_config> bus_config_of(const vdev_setup& vdev, memory_window buffers,
+                                        std::uint32_t buffer_size = default_buffer_size) noexcept {
+  if (vdev.vrings.size() < 2)
+    return error{errc::vring_layout_invalid, 0, static_cast<std::uint32_t>(vdev.vrings.size()),
+                 vdev.vrings.size()};
+  const vring_record& low = vdev.vrings[0].region.da <= vdev.vrings[1].region.da ? vdev.vrings[0]
+                                                                                 : vdev.vrings[1];
+  const vring_record& high = &low == &vdev.vrings[0] ? vdev.vrings[1] : vdev.vrings[0];
+  const auto offset = [](const vring_record& r) {
+    return reinterpret_cast<std::uintptr_t>(r.region.va.data()) - r.region.da;
+  };
+  for (const vring_record& r : vdev.vrings.first(2))
+    if (r.region.va.size() < r.region.len || offset(r) != offset(low))
+      return error{errc::vring_layout_invalid, 0, r.index, r.region.da};
+  const std::uint64_t low_end = std::uint64_t{low.region.da} + low.region.len;
+  const std::uint64_t high_end = std::uint64_t{high.region.da} + high.region.len;
+  const std::uint64_t end = low_end > high_end ? low_end : high_end;
+  bus_config config{{}, {low.region.da, {low.region.va.data(), end - low.region.da}}, buffers,
+                    buffer_size, vdev.gfeatures, vdev.order};
+  for (std::uint32_t i = 0; i < 2; ++i) {
+    const vring_record& v = vdev.vrings[i];
+    config.vrings[i] = {i, v.region.da, v.num, v.align, v.notifyid};
+  }
+  return config;
+}
 
 // The host's end (the virtio driver). attach() must run before the firmware may look at the
 // rings (before DRIVER_OK): it lays them out afresh and fills vring 0 with empty buffers.

@@ -33,6 +33,7 @@
 #include <cstring>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -199,6 +200,20 @@ class mapped_platform {
     return mutable_located_table{live, table_.order, table_.da, std::nullopt};
   }
 
+  // The host's virtio driver, called for each vdev after FEATURES_OK and before DRIVER_OK to set
+  // up its virtqueues (an rpmsg host_bus's attach); without one there is nothing to set up.
+  void set_virtio_driver(std::function<result<void>(const vdev_setup&)> driver) {
+    driver_ = std::move(driver);
+  }
+  result<void> set_up_vdev(const vdev_setup& vdev) {
+    if (!driver_) return {};
+    auto set_up = driver_(vdev);
+    if (!set_up)
+      failed(set_up.error(), "the virtio driver refused vdev entry " + std::to_string(vdev.entry) +
+                                 " (" + rproc::message(set_up.error()).c_str() + ")");
+    return set_up;
+  }
+
   // After DRIVER_OK is visible: the firmware may wait for the message rather than poll.
   result<void> ring_doorbell() noexcept { return notify({notification_kind::attach, 0}, false); }
   result<void> detach() noexcept { return notify({notification_kind::detach, 0}, true); }
@@ -247,6 +262,7 @@ class mapped_platform {
   std::vector<std::byte> image_copy_storage_;
   clean_copy<> image_copy_;
   std::string last_failure_;
+  std::function<result<void>(const vdev_setup&)> driver_;
 };
 
 }  // namespace rproc::posix
