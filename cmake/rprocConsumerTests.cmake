@@ -25,7 +25,7 @@ add_test(NAME test_single_include COMMAND test_single_include)
 set(rproc_readme_shell "${PROJECT_SOURCE_DIR}/tests/readme_shell.sh")
 add_test(NAME readme_shell_marked
   COMMAND bash "${rproc_readme_shell}" check "${PROJECT_SOURCE_DIR}/README.md" demo install firmware board
-          remote crash)
+          remote crash rpmsg)
 
 # rproc_add_readme_shell_test(BLOCK [CXX compiler] [FIXTURE name]): the test "readme_shell: BLOCK"
 # runs the block in a fresh copy of the tracked files, in WORK_DIR/readme_<BLOCK>[_<compiler>];

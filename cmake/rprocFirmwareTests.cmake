@@ -55,6 +55,9 @@ if(rproc_readme_runnable)
   # The crash scenario: a fault and a hang noticed, dumped and recovered; the core's segments.
   rproc_add_readme_shell_test(crash)
   set_tests_properties("readme_shell: crash" PROPERTIES LABELS "readme;qemu;crash")
+  # The rpmsg echo across re-attach as the README shows it.
+  rproc_add_readme_shell_test(rpmsg)
+  set_tests_properties("readme_shell: rpmsg" PROPERTIES LABELS "readme;qemu;rpmsg")
 endif()
 
 # rproc-inspect is defined in tools/, which is read after tests/: decide once all is read.

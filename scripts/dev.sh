@@ -8,6 +8,8 @@
 #                              and run 100 attach / detach cycles against it
 #   bash scripts/dev.sh crash  the same for the crash scenario: a fault and a hang on the QEMU
 #                              remote, noticed, dumped (build/remote/qemu-crash.core), recovered
+#   bash scripts/dev.sh rpmsg  the same with the rpmsg echo firmware: 100 re-attach cycles, each
+#                              with the announcement and echoes checked, then negative controls
 # Packages come from Debian 12; nothing is downloaded at build time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +49,7 @@ case "${1:-}" in
       cmake --workflow --preset "${preset}"
     done
     ;;
-  remote | crash)
+  remote | crash | rpmsg)
     install_missing "${remote_packages[@]}"
     cmake -S . -B build/remote -G Ninja -DCMAKE_CXX_COMPILER=g++-12 -DCMAKE_BUILD_TYPE=Release \
       -DRPROC_BUILD_TESTS=OFF -DRPROC_BUILD_TOOLS=OFF -DRPROC_BUILD_BENCHMARKS=OFF >/dev/null
@@ -58,6 +60,9 @@ case "${1:-}" in
     if [ "$1" = remote ]; then
       ./build/remote/examples/rproc-qemu-remote --cycles 100 \
         --firmware build/remote/firmware/qemu-remote-firmware.elf --log build/remote/qemu.log
+    elif [ "$1" = rpmsg ]; then
+      ./build/remote/examples/rproc-qemu-rpmsg --cycles 100 \
+        --firmware build/remote/firmware/qemu-rpmsg-firmware.elf --log build/remote/qemu-rpmsg.log
     else
       ./build/remote/examples/rproc-qemu-crash --firmware build/remote/firmware/qemu-crash-firmware.elf \
         --core build/remote/qemu-crash.core --log build/remote/qemu-crash.log
@@ -65,7 +70,7 @@ case "${1:-}" in
     fi
     ;;
   *)
-    echo "usage: bash scripts/dev.sh demo|test|remote|crash" >&2
+    echo "usage: bash scripts/dev.sh demo|test|remote|crash|rpmsg" >&2
     exit 2
     ;;
 esac

@@ -25,39 +25,17 @@
 #include <vector>
 
 #include "../memory_map.hpp"
+#include "host_support.hpp"
 #include "plain_host.hpp"
 #include "qemu_remote.hpp"
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
+using qemu_remote::clock_type;
+using qemu_remote::median_us;
 using qemu_remote::platform;
 using qemu_remote::plain_host;
-
-struct arguments {
-  qemu_remote::qemu_options qemu;
-  int cycles = 100;
-};
-
-bool parse(int argc, char** argv, arguments& args) {
-  return qemu_remote::parse_options(argc, argv, args.qemu,
-                                    [&](std::string_view flag, const char* value) {
-                                      if (flag != "--cycles") return false;
-                                      args.cycles = std::atoi(value);
-                                      return true;
-                                    }) &&
-         args.cycles > 0;
-}
-
-double median_us(std::vector<double> ns) {
-  std::sort(ns.begin(), ns.end());
-  const std::size_t n = ns.size();
-  return (n % 2 == 1 ? ns[n / 2] : (ns[n / 2 - 1] + ns[n / 2]) / 2) / 1000.0;
-}
-
-double since(clock_type::time_point t) {
-  return std::chrono::duration<double, std::nano>(clock_type::now() - t).count();
-}
+using qemu_remote::since;
 
 // What the firmware wrote for attach number `attaches`, checked against what the host gave it.
 std::string check_message(std::span<std::byte> vring0, std::uint32_t attaches,
@@ -88,17 +66,9 @@ std::string check_message(std::span<std::byte> vring0, std::uint32_t attaches,
 }  // namespace
 
 int main(int argc, char** argv) {
-  arguments args;
-  if (!parse(argc, argv, args)) {
-    std::fprintf(stderr, "usage: rproc-qemu-remote --firmware ELF [--qemu PATH] [--cycles N] "
-                         "[--log FILE]\n");
-    return 2;
-  }
-  auto remote = qemu_remote::remote::start(args.qemu);
-  if (!remote) {
-    std::fprintf(stderr, "rproc-qemu-remote: %s\n", remote.error().message().c_str());
-    return 2;
-  }
+  qemu_remote::arguments args;
+  auto remote = qemu_remote::start_from_command_line(argc, argv, "rproc-qemu-remote", args);
+  if (!remote) return 2;
   platform& board = remote->board();
   const std::vector<std::byte>& original = board.table().image_bytes;
   std::printf("QEMU mps2-an386 (pid %d) runs %s; PSRAM in %s; table at %#llx, %zu bytes\n",
@@ -197,27 +167,9 @@ int main(int argc, char** argv) {
               attach / plain_attach, target, verdict(attach / plain_attach),
               detach / plain_detach, target, verdict(detach / plain_detach));
 
-  // The negative control: the live table as a detach without the clean copy leaves it (the
-  // host's own copy, with its release writes: status 0, vring da 0, notifyid -1).
-  const auto cached = proc.cached_table();
-  if (!cached) return fail("negative control", {rproc::errc::no_resource_table, 0, {}, 0});
-  std::ranges::copy(cached->bytes().bytes(), board.live_table().begin());
-  auto refused = std::move(detached).attach();
-  bool control_ok = false;
-  if (refused) {
-    std::printf("negative control: the re-attach after a detach without the clean copy "
-                "succeeded; it must fail\n");
-  } else {
-    const rproc::error& e = refused.error();
-    control_ok = e.code == rproc::errc::address_unavailable && e.value == 0 && e.entry == 0u;
-    std::printf("negative control, detach without the clean copy: re-attach %s: %s\n  (%s)\n",
-                control_ok ? "fails as in the seed (vring 0's da 0 read as a fixed address)"
-                           : "fails, but not as the seed says",
-                rproc::message(e).c_str(), board.last_failure().c_str());
-    detached = std::move(refused).previous();
-  }
-  // The firmware's bytes back: the remote attaches again.
-  std::ranges::copy(original, board.live_table().begin());
+  const bool control_ok =
+      qemu_remote::attach_after_detach_without_clean_copy(proc, board, detached);
+  // With the firmware's bytes back, the remote attaches again.
   auto again = std::move(detached).attach();
   if (!again) return fail("attach after the negative control", again.error());
   if (auto off = std::move(again).value().detach(); !off) return fail("detach", off.error());
